@@ -1,0 +1,55 @@
+"""The dictionary API: a Flask application factory.
+
+Data flows one way: request -> validation -> cache -> backend -> response.
+"""
+
+from __future__ import annotations
+
+import time
+
+from flask import Flask, Response, g, request
+
+from dictionary import errors, metrics, ops, views
+from dictionary.backends import build_dictionary
+from dictionary.backends.base import Dictionary, Lookup
+from dictionary.cache import LookupCache
+from dictionary.config import Config
+
+
+def create_app(config: Config | None = None, backend: Dictionary | None = None) -> Flask:
+    """Build the app from `config` (default: the environment) and an optional backend."""
+    config = config or Config.from_env()
+    app = Flask(__name__)
+    app.config["DICTIONARY"] = config
+    app.extensions["dictionary"] = LookupCache(
+        backend or build_dictionary(config),
+        maxsize=config.cache_size,
+        ttl_for=lambda lookup: _ttl(config, lookup),
+        stale_ttl=config.cache_stale_ttl,
+    )
+    errors.register_error_handlers(app)
+    app.register_blueprint(ops.bp, url_prefix="/-")
+    app.register_blueprint(views.bp)
+    app.before_request(_start_timer)
+    app.after_request(_count_response)
+    return app
+
+
+def _ttl(config: Config, lookup: Lookup) -> int:
+    """Long for found words, short for unknown words and for fallback answers."""
+    if lookup.found and not lookup.degraded:
+        return config.cache_ttl
+    return config.cache_negative_ttl
+
+
+def _start_timer() -> None:
+    g.started = time.perf_counter()
+
+
+def _count_response(response: Response) -> Response:
+    endpoint = request.endpoint or "none"
+    metrics.REQUESTS.labels(request.method, endpoint, str(response.status_code)).inc()
+    started = g.get("started")
+    if started is not None:
+        metrics.REQUEST_SECONDS.labels(endpoint).observe(time.perf_counter() - started)
+    return response

@@ -1,0 +1,64 @@
+"""Prometheus metrics, correct under several gunicorn worker processes.
+
+When `PROMETHEUS_MULTIPROC_DIR` is set (gunicorn.conf.py sets it), every
+worker writes its samples to files in that directory and `/-/metrics`
+aggregates all of them, so a scrape sees the whole server, not the one worker
+that happened to answer.
+"""
+
+from __future__ import annotations
+
+import os
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+
+REQUESTS = Counter(
+    "dictionary_http_requests_total",
+    "HTTP responses sent, by route and status.",
+    ["method", "endpoint", "status"],
+)
+REQUEST_SECONDS = Histogram(
+    "dictionary_http_request_duration_seconds",
+    "Time spent in the app per request, by route.",
+    ["endpoint"],
+    buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+LOOKUPS = Counter(
+    "dictionary_lookups_total",
+    "Word lookups answered, by the backend that answered, cache state and outcome.",
+    ["source", "cache", "outcome"],
+)
+UPSTREAM_REQUESTS = Counter(
+    "dictionary_upstream_requests_total",
+    "Calls to the Free Dictionary API, by outcome (found, not_found, or the error).",
+    ["outcome"],
+)
+UPSTREAM_SECONDS = Histogram(
+    "dictionary_upstream_request_duration_seconds",
+    "Duration of upstream calls including retries.",
+    buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8, 16),
+)
+CIRCUIT_OPEN = Gauge(
+    "dictionary_upstream_circuit_open",
+    "1 while a worker's circuit breaker refuses upstream calls.",
+    multiprocess_mode="livemax",
+)
+
+
+def render() -> tuple[bytes, str]:
+    """The exposition text of every worker's metrics, and its content type."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+        return generate_latest(registry), CONTENT_TYPE_LATEST
+    from prometheus_client import REGISTRY
+
+    return generate_latest(REGISTRY), CONTENT_TYPE_LATEST

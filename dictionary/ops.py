@@ -1,0 +1,38 @@
+"""Operational endpoints under `/-/`, a prefix no word can have.
+
+`health`, `ready` and `metrics` are English words, so the lookups of those
+words stay at `/health`, `/ready` and `/metrics`.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, current_app
+
+from dictionary import metrics
+from dictionary.backends import members
+from dictionary.errors import json_response
+
+bp = Blueprint("ops", __name__)
+
+
+@bp.get("/health")
+def health() -> Response:
+    """Liveness: the process answers HTTP. Never depends on the upstream."""
+    return json_response({"status": "ok"}, **{"Cache-Control": "no-store"})
+
+
+@bp.get("/ready")
+def ready() -> Response:
+    """Readiness: 200 while at least one dictionary backend can answer, else 503."""
+    backend = current_app.extensions["dictionary"].backend
+    backends = {member.name: member.ready() for member in members(backend)}
+    is_ready = any(backends.values())
+    body = {"status": "ready" if is_ready else "unavailable", "backends": backends}
+    return json_response(body, 200 if is_ready else 503, **{"Cache-Control": "no-store"})
+
+
+@bp.get("/metrics")
+def prometheus() -> Response:
+    """Prometheus exposition of all workers (text format, the one non-JSON body)."""
+    payload, content_type = metrics.render()
+    return Response(payload, content_type=content_type, headers={"Cache-Control": "no-store"})

@@ -1,0 +1,41 @@
+"""Fixtures shared by every test package: the fake upstream and app builders."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from dictionary import create_app
+from dictionary.config import Config
+from tests.fakes.upstream import FakeUpstream
+
+# Short bounds so that fault tests finish quickly; the relations between them are the
+# production ones (connect < read < deadline).
+FAST = {"connect_timeout": 0.5, "read_timeout": 1.0, "deadline": 2.0}
+
+
+@pytest.fixture
+def upstream() -> Iterator[FakeUpstream]:
+    with FakeUpstream() as fake:
+        yield fake
+
+
+@pytest.fixture
+def make_app(upstream: FakeUpstream) -> Callable[..., Flask]:
+    """Build an app against the fake upstream; keyword arguments override Config fields."""
+
+    def build(**overrides: Any) -> Flask:
+        settings: dict[str, Any] = {"backend": "upstream", "upstream_url": upstream.url, **FAST}
+        settings.update(overrides)
+        return create_app(Config(**settings))
+
+    return build
+
+
+@pytest.fixture
+def client(make_app: Callable[..., Flask]) -> FlaskClient:
+    return make_app().test_client()
