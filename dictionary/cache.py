@@ -9,6 +9,7 @@ single backend call instead of each spending the upstream's shared rate limit
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -98,7 +99,7 @@ class LookupCache:
         return self._answer(self._put(word, lookup), MISS)
 
     def _answer(self, stored: _Stored, state: str) -> Answer:
-        return Answer(stored.lookup, state, max(0, int(stored.fresh_until - self._clock())))
+        return Answer(stored.lookup, state, max(0, math.ceil(stored.fresh_until - self._clock())))
 
     def _get(self, word: str) -> _Stored | None:
         with self._lock:

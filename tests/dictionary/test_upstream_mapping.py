@@ -14,7 +14,7 @@ ENVELOPE_KEYS = {"title", "message", "resolution", "error"}
 HANG = FAULTS["hang"]().delay
 
 
-def _assert_envelope(response, status: int, error: str) -> None:  # noqa: ANN001
+def _assert_envelope(response, status: int, error: str) -> None:
     assert response.status_code == status
     assert response.headers["Content-Type"] == "application/json"
     assert set(response.json) == ENVELOPE_KEYS
@@ -118,7 +118,9 @@ def test_the_deadline_caps_the_read_timeout(
     _assert_envelope(response, 504, "upstream_timeout")
 
 
-def test_the_deadline_bounds_retries(make_app: Callable[..., Flask], upstream: FakeUpstream) -> None:
+def test_the_deadline_bounds_retries(
+    make_app: Callable[..., Flask], upstream: FakeUpstream
+) -> None:
     upstream.fault("hello", "unavailable")
     response = make_app(retries=10, deadline=0.5).test_client().get("/hello")
     _assert_envelope(response, 504, "upstream_timeout")

@@ -10,6 +10,7 @@ Run it alone for manual tests and the benchmark:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import threading
 import time
@@ -146,7 +147,7 @@ class FakeUpstream:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
-            def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+            def do_GET(self) -> None:
                 word = fake._record(self.path, dict(self.headers))
                 if not word:
                     self._send(Reply(404, b"Cannot GET " + self.path.encode(), "text/html"))
@@ -193,10 +194,8 @@ def main() -> None:
     if args.fault:
         fake.fault("*", args.fault)
     print(f"fake upstream on {fake.url}", flush=True)
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         fake._server.serve_forever()
-    except KeyboardInterrupt:
-        pass
 
 
 if __name__ == "__main__":
