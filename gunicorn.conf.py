@@ -38,6 +38,8 @@ access_log_format = (
     '%(h)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms '
     'request_id=%({x-kong-request-id}i)s consumer=%({x-consumer-username}i)s'
 )
+# gunicorn 27's control socket would be written under $HOME; the app needs no runtime control.
+control_socket_disable = True
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 
 # Prometheus multiprocess mode: each worker writes its samples under this directory and

@@ -21,6 +21,8 @@ def create_app(config: Config | None = None, backend: Dictionary | None = None) 
     config = config or Config.from_env()
     app = Flask(__name__)
     app.config["DICTIONARY"] = config
+    # Flask's automatic OPTIONS answers have an HTML content type; ours are JSON 405s.
+    app.config["PROVIDE_AUTOMATIC_OPTIONS"] = False
     app.extensions["dictionary"] = LookupCache(
         backend or build_dictionary(config),
         maxsize=config.cache_size,

@@ -62,13 +62,13 @@ def test_head_works_without_a_body(client: FlaskClient) -> None:
     assert response.headers["Content-Type"] == "application/json"
 
 
-@pytest.mark.parametrize("method", ["POST", "PUT", "DELETE", "PATCH"])
+@pytest.mark.parametrize("method", ["POST", "PUT", "DELETE", "PATCH", "OPTIONS"])
 def test_other_methods_get_405_in_the_envelope(client: FlaskClient, method: str) -> None:
     response = client.open("/hello", method=method)
     assert response.status_code == 405
     assert set(response.json) == ENVELOPE_KEYS
     assert response.json["error"] == "method_not_allowed"
-    assert "GET" in response.headers["Allow"]
+    assert response.headers["Allow"] == "GET, HEAD"
     assert response.headers["Content-Type"] == "application/json"
 
 
