@@ -58,7 +58,7 @@ def _http_error(exc: HTTPException) -> Response:
         status, _code(exc.name), exc.name, exc.description or exc.name, "Check the request."
     )
     if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
-        response.headers["Allow"] = ", ".join(exc.valid_methods)
+        response.headers["Allow"] = ", ".join(sorted(exc.valid_methods))
     return response
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -10,12 +11,22 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from dictionary import create_app
+from dictionary.backends.wordnet.compiler import compile_wordnet
 from dictionary.config import Config
 from tests.fakes.upstream import FakeUpstream
 
 # Short bounds so that fault tests finish quickly; the relations between them are the
 # production ones (connect < read < deadline).
 FAST = {"connect_timeout": 0.5, "read_timeout": 1.0, "deadline": 2.0}
+WORDNET_SAMPLE = Path(__file__).resolve().parent / "data" / "wordnet-sample"
+
+
+@pytest.fixture(scope="session")
+def sample_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The hand-written WordNet sample, compiled once per test session."""
+    output = tmp_path_factory.mktemp("wordnet-sample") / "wordnet.sqlite3"
+    compile_wordnet(WORDNET_SAMPLE, output)
+    return output
 
 
 @pytest.fixture

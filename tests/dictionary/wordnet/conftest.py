@@ -1,0 +1,40 @@
+"""Databases built once per session: from the hand-written sample and, when
+installed, from Debian's real WordNet files (required in CI, where `CI` is set)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from dictionary.backends.wordnet import WordNetDictionary
+from dictionary.backends.wordnet.compiler import compile_wordnet
+
+DEBIAN_SOURCE = Path("/usr/share/wordnet")
+
+# `sample_db` (the hand-written sample, compiled once) comes from tests/conftest.py.
+
+
+@pytest.fixture
+def sample(sample_db: Path) -> WordNetDictionary:
+    return WordNetDictionary(sample_db)
+
+
+@pytest.fixture(scope="session")
+def debian_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    if not (DEBIAN_SOURCE / "data.noun").is_file():
+        message = (
+            f"{DEBIAN_SOURCE} is missing: apt-get install --no-install-recommends wordnet-base"
+        )
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must test the real WordNet data; {message}")
+        pytest.skip(message)
+    output = tmp_path_factory.mktemp("wordnet-debian") / "wordnet.sqlite3"
+    compile_wordnet(DEBIAN_SOURCE, output)
+    return output
+
+
+@pytest.fixture(scope="session")
+def wordnet(debian_db: Path) -> WordNetDictionary:
+    return WordNetDictionary(debian_db)
