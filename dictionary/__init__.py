@@ -5,6 +5,8 @@ Data flows one way: request -> validation -> cache -> backend -> response.
 
 from __future__ import annotations
 
+import logging
+import os
 import time
 
 from flask import Flask, Response, g, request
@@ -29,12 +31,26 @@ def create_app(config: Config | None = None, backend: Dictionary | None = None) 
         ttl_for=lambda lookup: _ttl(config, lookup),
         stale_ttl=config.cache_stale_ttl,
     )
+    _configure_logging()
     errors.register_error_handlers(app)
     app.register_blueprint(ops.bp, url_prefix="/-")
     app.register_blueprint(views.bp)
     app.before_request(_start_timer)
     app.after_request(_count_response)
     return app
+
+
+def _configure_logging() -> None:
+    """Send the app's own log lines to stderr beside gunicorn's, at LOG_LEVEL."""
+    logger = logging.getLogger("dictionary")
+    if logger.handlers:
+        return
+    handler = logging.StreamHandler()
+    handler.setFormatter(
+        logging.Formatter("[%(asctime)s] [%(process)d] [%(levelname)s] %(name)s: %(message)s")
+    )
+    logger.addHandler(handler)
+    logger.setLevel(os.environ.get("LOG_LEVEL", "info").upper())
 
 
 def _ttl(config: Config, lookup: Lookup) -> int:

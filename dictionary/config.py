@@ -25,6 +25,11 @@ def _env(name: str, default: Any) -> Any:
         raise ValueError(f"{name}={raw!r} is not a valid {type(default).__name__}") from None
 
 
+def _int_env(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    return int(raw) if raw.isdigit() else default
+
+
 def _setting(env: str, default: Any) -> Any:
     """A field read from the environment variable `env` by `Config.from_env`."""
     return field(default=default, metadata={"env": env})
@@ -45,6 +50,10 @@ class Config:
     read_timeout: float = _setting("DICTIONARY_READ_TIMEOUT", 5.0)
     deadline: float = _setting("DICTIONARY_DEADLINE", 8.0)
     retries: int = _setting("DICTIONARY_RETRIES", 2)
+    # At most this many upstream calls at once per worker; keep it below GUNICORN_THREADS.
+    upstream_concurrency: int = _setting(
+        "DICTIONARY_UPSTREAM_CONCURRENCY", max(1, _int_env("GUNICORN_THREADS", 8) - 1)
+    )
     max_body_bytes: int = _setting("DICTIONARY_MAX_BODY_BYTES", 1_048_576)
     breaker_threshold: int = _setting("DICTIONARY_BREAKER_THRESHOLD", 5)
     breaker_cooldown: float = _setting("DICTIONARY_BREAKER_COOLDOWN", 30.0)
@@ -61,6 +70,8 @@ class Config:
             raise ValueError("timeouts and the deadline must be positive")
         if self.retries < 0 or self.cache_size < 1 or self.max_body_bytes < 1:
             raise ValueError("retries must be >= 0, cache size and body cap >= 1")
+        if self.upstream_concurrency < 1:
+            raise ValueError("DICTIONARY_UPSTREAM_CONCURRENCY must be >= 1")
 
     @classmethod
     def from_env(cls, **overrides: Any) -> Config:

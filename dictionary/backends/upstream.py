@@ -4,13 +4,16 @@ Every call is bounded: connect and read timeouts, an overall deadline that
 retries cannot stretch, a cap on the body size, retries only where they are
 safe (connection errors, 502/503/504 on GET), a circuit breaker, and the
 upstream's own `Retry-After` honoured when it rate-limits us (its limit of
-450 requests per 5 minutes per IP is shared by all our users).
+450 requests per 5 minutes per IP is shared by all our users). A bulkhead
+caps concurrent calls per worker below its thread count, so a hanging
+upstream can never take the threads that serve cache hits and health checks.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -62,6 +65,7 @@ class UpstreamDictionary:
         self.max_body_bytes = config.max_body_bytes
         self.default_retry_after = config.rate_limit_retry_after
         self.breaker = CircuitBreaker(config.breaker_threshold, config.breaker_cooldown, clock)
+        self._slots = threading.BoundedSemaphore(config.upstream_concurrency)
         self.retry = Retry(
             total=config.retries,
             connect=config.retries,
@@ -88,6 +92,17 @@ class UpstreamDictionary:
         return not self.breaker.is_open
 
     def lookup(self, word: str) -> Lookup:
+        """Bulkhead first: a slow upstream may hold only some of the worker's threads."""
+        if not self._slots.acquire(blocking=False):
+            metrics.UPSTREAM_REQUESTS.labels("shed").inc()
+            raise UpstreamUnavailable("too many concurrent upstream calls", retry_after=1)
+        try:
+            return self._guarded_lookup(word)
+        finally:
+            self._slots.release()
+
+    def _guarded_lookup(self, word: str) -> Lookup:
+        """The call behind the circuit breaker, which every outcome feeds."""
         if not self.breaker.allow():
             raise UpstreamUnavailable("circuit open", retry_after=self.breaker.retry_after())
         started = time.monotonic()

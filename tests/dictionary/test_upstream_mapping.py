@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 
@@ -160,3 +161,24 @@ def test_not_found_does_not_count_as_a_failure(
     client = make_app(breaker_threshold=2).test_client()
     statuses = [client.get(f"/{word}").status_code for word in ["zz", "zy", "zx", "hello"]]
     assert statuses == [404, 404, 404, 200]
+
+
+def test_bulkhead_sheds_calls_beyond_the_concurrency_cap(
+    make_app: Callable[..., Flask], upstream: FakeUpstream
+) -> None:
+    upstream.fault("*", "slow")  # each answer takes 0.3 s
+    app = make_app(upstream_concurrency=2, breaker_threshold=100)
+    results: list[int] = []
+
+    def get(word: str) -> None:
+        results.append(app.test_client().get(f"/{word}").status_code)
+
+    threads = [threading.Thread(target=get, args=(w,)) for w in ["aa", "bb", "cc", "dd"]]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert sorted(results) == [200, 200, 503, 503]
+    assert len(upstream.requests) == 2
+    # Shedding is local: it must not open the circuit.
+    assert app.test_client().get("/hello").status_code == 200
