@@ -1,0 +1,163 @@
+"""The declared gateway: gateway.yaml (plus overrides) turned into the Kong entities it implies."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import yaml
+
+from .errors import ConfigError
+
+Json = Any
+DEFAULT_FILE = Path(__file__).resolve().parent.parent / "gateway.yaml"
+DEFAULT_SERVICE_URL = "http://app:5000"
+WINDOWS = ("second", "minute", "hour", "day", "month", "year")
+
+
+@dataclass(frozen=True)
+class Entity:
+    """One Kong entity we own, addressed by its endpoint key, written with PUT."""
+
+    kind: str           # Admin API collection: services, routes, plugins, consumers, upstreams
+    key: str            # name, username or instance_name
+    body: dict
+
+    @property
+    def path(self) -> str:
+        return f"/{self.kind}/{self.key}"
+
+    @property
+    def label(self) -> str:
+        return f"{self.kind[:-1]} {self.key}"
+
+
+@dataclass(frozen=True)
+class Consumer:
+    """A declared consumer and the QoS plan it is on."""
+
+    username: str
+    plan: str
+
+
+@dataclass
+class Gateway:
+    """Everything provisioning converges Kong to, in the order it must be written."""
+
+    tag: str
+    entities: list[Entity]
+    targets: dict[str, list[str]] = field(default_factory=dict)   # upstream name -> targets
+    consumers: list[Consumer] = field(default_factory=list)
+    proxy_url: str = "http://localhost:8000"
+    route_prefix: str = "/dictionary"
+
+    def consumer(self, username: str) -> Consumer:
+        for consumer in self.consumers:
+            if consumer.username == username:
+                return consumer
+        raise ConfigError(f"consumer '{username}' is not declared in the gateway file")
+
+
+def load_gateway(path: str | Path | None = None, service_url: str | None = None) -> Gateway:
+    """Read the gateway file; --service-url, then DICTIONARY_SERVICE_URL, override its URL."""
+    source = Path(path or os.environ.get("GATEWAY_FILE") or DEFAULT_FILE)
+    try:
+        spec = yaml.safe_load(source.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise ConfigError(f"cannot read gateway file {source}: {error.strerror}") from None
+    except yaml.YAMLError as error:
+        raise ConfigError(f"{source} is not valid YAML: {_first_line(error)}") from None
+    if not isinstance(spec, dict):
+        raise ConfigError(f"{source} must hold a mapping (service, route, plugins, ...)")
+    url = service_url or os.environ.get("DICTIONARY_SERVICE_URL") or spec.get("service", {}).get(
+        "url") or DEFAULT_SERVICE_URL
+    try:
+        return build(spec, url)
+    except (KeyError, TypeError, AttributeError) as error:
+        raise ConfigError(f"{source}: missing or malformed setting {error}") from None
+
+
+def build(spec: dict, service_url: str) -> Gateway:
+    """The entities implied by a parsed gateway spec."""
+    tag = spec.get("tag", "managed-by-provision")
+    service, upstream, targets = _service(spec, service_url)
+    route = _route(spec, service.key)
+    consumers = _consumers(spec)
+    entities = [*upstream, service, route, *_route_plugins(spec, route.key),
+                *_global_plugins(spec, service.key)]
+    entities += [Entity("consumers", c.username, {}) for c in consumers]
+    entities += _plan_plugins(spec, consumers)
+    for entity in entities:
+        entity.body["tags"] = [tag]
+    return Gateway(tag, entities, targets, consumers, spec.get("proxy_url", "http://localhost:8000"),
+                   route.body["paths"][0].rstrip("/"))
+
+
+def _service(spec: dict, url: str) -> tuple[Entity, list[Entity], dict[str, list[str]]]:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"service URL '{url}' must look like http://host:port[/path]")
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    settings = {k: v for k, v in spec["service"].items() if k not in ("name", "url")}
+    body = {"protocol": parts.scheme, "host": parts.hostname, "port": port,
+            "path": parts.path or None, **settings}
+    name = spec["service"]["name"]
+    upstream_spec = spec.get("upstream")
+    if not upstream_spec:
+        return Entity("services", name, body), [], {}
+    upstream_name = upstream_spec["name"]
+    body["host"] = upstream_name
+    upstream_body = {k: v for k, v in upstream_spec.items() if k != "name"}
+    return (Entity("services", name, body), [Entity("upstreams", upstream_name, upstream_body)],
+            {upstream_name: [f"{parts.hostname}:{port}"]})
+
+
+def _route(spec: dict, service: str) -> Entity:
+    settings = dict(spec["route"])
+    name = settings.pop("name")
+    return Entity("routes", name, {**settings, "service": {"name": service}})
+
+
+def _plugin(instance: str, name: str, config: dict, scope: dict) -> Entity:
+    return Entity("plugins", instance, {"name": name, "config": dict(config or {}), **scope})
+
+
+def _route_plugins(spec: dict, route: str) -> list[Entity]:
+    return [_plugin(f"{route}-{name}", name, config, {"route": {"name": route}})
+            for name, config in (spec.get("plugins") or {}).items()]
+
+
+def _global_plugins(spec: dict, prefix: str) -> list[Entity]:
+    return [_plugin(f"{prefix}-{name}", name, config, {})
+            for name, config in (spec.get("global_plugins") or {}).items()]
+
+
+def _consumers(spec: dict) -> list[Consumer]:
+    plans = spec.get("plans") or {}
+    consumers = []
+    for item in spec.get("consumers") or []:
+        if item["plan"] not in plans:
+            raise ConfigError(f"consumer '{item['username']}' is on unknown plan "
+                              f"'{item['plan']}' (plans: {', '.join(plans) or 'none'})")
+        consumers.append(Consumer(item["username"], item["plan"]))
+    return consumers
+
+
+def _plan_plugins(spec: dict, consumers: list[Consumer]) -> list[Entity]:
+    """OSS Kong has no consumer-group limits: each consumer gets its plan's rate-limiting plugin."""
+    plans = spec.get("plans") or {}
+    return [_plugin(f"plan-{c.username}", "rate-limiting", _limits(c.plan, plans[c.plan]),
+                    {"consumer": {"username": c.username}}) for c in consumers]
+
+
+def _limits(plan: str, settings: dict) -> dict:
+    if not any(settings.get(w) for w in WINDOWS):
+        raise ConfigError(f"plan '{plan}' sets no limit (use any of: {', '.join(WINDOWS)})")
+    return dict(settings)
+
+
+def _first_line(error: Exception) -> str:
+    return str(error).splitlines()[0] if str(error) else type(error).__name__

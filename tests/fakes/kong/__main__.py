@@ -1,0 +1,30 @@
+"""Serve the Kong double for manual use: python -m tests.fakes.kong --admin-port 8001."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import signal
+import threading
+
+from .double import KongDouble
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run until interrupted; prints where the Admin API listens."""
+    parser = argparse.ArgumentParser(prog="python -m tests.fakes.kong",
+                                     description="Kong 3.9.3 Admin API double on 127.0.0.1.")
+    parser.add_argument("--admin-port", type=int, default=8001, help="0 picks a free port")
+    parser.add_argument("--dbless", action="store_true", help="answer writes like DB-less Kong")
+    args = parser.parse_args(argv)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    with KongDouble(admin_port=args.admin_port, dbless=args.dbless) as kong:
+        print(f"Kong double: Admin API on {kong.admin_url}", flush=True)
+        with contextlib.suppress(KeyboardInterrupt):
+            stop.wait()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
