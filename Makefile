@@ -51,3 +51,23 @@ $(WORDNET_DB): | $(BIN)/activate
 		echo "make wordnet: $(WORDNET_SOURCE) is missing; install Debian's wordnet-base:" \
 			"apt-get install --no-install-recommends wordnet-base" >&2; exit 1; }
 	$(BIN)/python scripts/build_wordnet.py --source $(WORDNET_SOURCE) --output $@
+
+# Provisioning (issue 5): converge Kong to gateway.yaml through the Admin API.
+.PHONY: provision
+provision: $(BIN)/activate ## converge Kong (KONG_ADMIN_URL or localhost:8001) to gateway.yaml; ARGS=plan
+	$(BIN)/python scripts/provision.py $(ARGS)
+
+# --- Benchmark (issue 7). wrk and WordNet come from Debian's packages, installed when missing.
+.PHONY: bench bench-smoke bench-tools
+
+bench-tools:
+	@command -v wrk >/dev/null && test -f /usr/share/wordnet/index.noun || \
+	  { [ "$$(id -u)" = 0 ] || { echo "bench: needs wrk and wordnet-base: sudo apt-get install -y --no-install-recommends wrk wordnet-base" >&2; exit 1; }; \
+	    apt-get install -y --no-install-recommends wrk wordnet-base || \
+	    { apt-get update && apt-get install -y --no-install-recommends wrk wordnet-base; }; }
+
+bench: $(BIN)/activate bench-tools ## measure the app against bare Flask and the original app (about 10 min; bench/results/)
+	$(BIN)/python -m bench
+
+bench-smoke: $(BIN)/activate bench-tools ## run every benchmark scenario for a second: the harness works and stops
+	$(BIN)/python -m bench --smoke --out bench/results/smoke

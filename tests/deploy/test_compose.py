@@ -316,6 +316,8 @@ def test_provision_targets_kong_and_the_app(resolved: dict[str, dict[str, Any]])
     assert command[:2] == ["python", "scripts/provision.py"]
     assert command[command.index("--admin-url") + 1] == "http://kong:8001"
     assert command[command.index("--service-url") + 1] == "http://app:5000"
+    # Every `up` prints the demo key, not only the first (provision.py prints keys on request).
+    assert command[command.index("--show-key") + 1] == "demo"
 
 
 def test_files_the_services_run_exist() -> None:
