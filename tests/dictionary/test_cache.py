@@ -128,13 +128,10 @@ def test_size_is_bounded(backend: Backend, clock: Clock) -> None:
     assert len(cache) == 3
 
 
-def test_concurrent_misses_share_one_backend_call(backend: Backend, clock: Clock) -> None:
-    cache = make_cache(backend, clock)
+def _concurrently(backend: Backend, count: int, target: Callable[[], None]) -> None:
+    """Start `count` threads on `target`, release the backend once one call is in, join all."""
     backend.gate = threading.Event()
-    answers = []
-    threads = [
-        threading.Thread(target=lambda: answers.append(cache.fetch("hello"))) for _ in range(5)
-    ]
+    threads = [threading.Thread(target=target) for _ in range(count)]
     for thread in threads:
         thread.start()
     while not backend.calls:
@@ -142,6 +139,12 @@ def test_concurrent_misses_share_one_backend_call(backend: Backend, clock: Clock
     backend.gate.set()
     for thread in threads:
         thread.join(5)
+
+
+def test_concurrent_misses_share_one_backend_call(backend: Backend, clock: Clock) -> None:
+    cache = make_cache(backend, clock)
+    answers = []
+    _concurrently(backend, 5, lambda: answers.append(cache.fetch("hello")))
     assert backend.calls == ["hello"]
     assert len(answers) == 5
     assert all(answer.lookup.found for answer in answers)
@@ -149,7 +152,6 @@ def test_concurrent_misses_share_one_backend_call(backend: Backend, clock: Clock
 
 def test_concurrent_misses_share_the_failure_too(backend: Backend, clock: Clock) -> None:
     cache = make_cache(backend, clock)
-    backend.gate = threading.Event()
     backend.failure = UpstreamTimeout()
     errors: list[Exception] = []
 
@@ -159,14 +161,7 @@ def test_concurrent_misses_share_the_failure_too(backend: Backend, clock: Clock)
         except UpstreamTimeout as exc:
             errors.append(exc)
 
-    threads = [threading.Thread(target=fetch) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    while not backend.calls:
-        threading.Event().wait(0.01)
-    backend.gate.set()
-    for thread in threads:
-        thread.join(5)
+    _concurrently(backend, 4, fetch)
     assert backend.calls == ["hello"]
     assert len(errors) == 4
 
