@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 .PHONY: help test lint run
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
 
 $(BIN)/activate: requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -71,3 +71,17 @@ bench: $(BIN)/activate bench-tools ## measure the app against bare Flask and the
 
 bench-smoke: $(BIN)/activate bench-tools ## run every benchmark scenario for a second: the harness works and stops
 	$(BIN)/python -m bench --smoke --out bench/results/smoke
+
+# --- End to end through the gateway (issue 6). `make test` runs tests/e2e against the Kong double;
+# e2e-live runs the same suite against the real stack of `docker compose up` (it adds e2e-* test
+# consumers to Kong and removes them again when it is done).
+.PHONY: e2e e2e-live
+KONG_ADMIN_URL ?= http://localhost:8001
+KONG_PROXY_URL ?= http://localhost:8000
+
+e2e: $(BIN)/activate ## run the e2e suite against the Kong double (no Docker needed)
+	$(BIN)/python -m pytest tests/e2e -v
+
+e2e-live: $(BIN)/activate ## run the e2e suite against the running compose stack (docker compose up)
+	KONG_ADMIN_URL=$(KONG_ADMIN_URL) KONG_PROXY_URL=$(KONG_PROXY_URL) \
+		$(BIN)/python -m pytest tests/e2e -v -rs

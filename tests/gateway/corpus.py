@@ -50,7 +50,8 @@ def _kind(entity: dict) -> tuple[str | None, str | None]:
 class Labels:
     """Bidirectional map between real values and the corpus' placeholders, for one scenario."""
 
-    def __init__(self) -> None:
+    def __init__(self, ports: dict[int, str] | None = None) -> None:
+        self.ports = ports or PORTS              # real port -> placeholder
         self.by_uuid: dict[str, str] = {}
         self.counters: Counter[str] = Counter()
         self.literals: dict[str, str] = {}      # generated key -> placeholder
@@ -99,7 +100,7 @@ class Labels:
         for raw in sorted(self.literals, key=len, reverse=True):
             value = value.replace(raw, self.literals[raw])
         value = UUID_RE.sub(lambda m: f"<uuid:{self.assign(m.group(0), 'x', None)}>", value)
-        for port, placeholder in PORTS.items():
+        for port, placeholder in self.ports.items():
             value = re.sub(rf"(?<!\d){port}(?!\d)", placeholder, value)
         return value
 
@@ -115,12 +116,11 @@ class Labels:
             return self._number(v, key)
         return self.text(v)
 
-    @staticmethod
-    def _number(v: float, key: str | None) -> Json:
+    def _number(self, v: float, key: str | None) -> Json:
         if key in ("created_at", "updated_at"):
             return "<ts>"
-        if key == "port" and v in PORTS:
-            return PORTS[v]
+        if key == "port" and v in self.ports:
+            return self.ports[v]
         return "<ttl>" if key == "ttl" else v
 
     # -- placeholder -> real ----------------------------------------------
@@ -132,8 +132,9 @@ class Labels:
             return [self.materialize(v) for v in obj]
         if not isinstance(obj, str):
             return obj
-        for port, placeholder in PORTS.items():
-            obj = obj.replace(placeholder, str(port))
+        for port, placeholder in self.ports.items():
+            if placeholder.startswith("<"):
+                obj = obj.replace(placeholder, str(port))
         for raw, placeholder in self.literals.items():
             obj = obj.replace(placeholder, raw)
         return PLACEHOLDER.sub(lambda m: self._real_uuid(m.group(1)), obj)

@@ -4,7 +4,7 @@ Each scenario is replayed from an empty double; status, body and the recorded ad
 compared after the corpus' normalisation. Steps where the double deliberately differs are listed in
 DIFFERENCES with the reason, and the test checks that they still differ (so the list stays true).
 Bodies the recorder summarised (GET /, /status) are compared by status only.
-Proxy steps are not replayed here: the proxy side of the double belongs to issue 6.
+Proxy steps are replayed by test_kong_proxy_conformance.py.
 """
 
 from __future__ import annotations

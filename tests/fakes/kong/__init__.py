@@ -1,4 +1,4 @@
-"""A faithful test double of Kong Gateway 3.9.3 (Admin API now; the proxy comes with issue 6)."""
+"""A faithful test double of Kong Gateway 3.9.3: its Admin API and its proxy, sharing one store."""
 
 from .double import KongDouble
 

@@ -10,6 +10,7 @@ from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 from . import errors
 from .bodies import coerce, parse_body
+from .cache import ProxyCache
 from .crud import COLLECTIONS, NESTED, Crud, Scope
 from .plugins import BUNDLED
 from .store import SCHEMAS, Store
@@ -21,6 +22,8 @@ HTML_405 = ("<html>\r\n<head><title>405 Not Allowed</title></head>\r\n<body>\r\n
             "<center><h1>405 Not Allowed</h1></center>\r\n</body>\r\n</html>\r\n")
 # /plugins/enabled lists the bundled plugins in Kong's (recorded) hash-table order.
 ENABLED_ORDER = [*BUNDLED[16:-1], *BUNDLED[:16], BUNDLED[-1]]
+HTML_404 = ("<html>\r\n<head><title>404 Not Found</title></head>\r\n<body>\r\n"
+            "<center><h1>404 Not Found</h1></center>\r\n</body>\r\n</html>\r\n")
 WRITE_VERBS = {"POST": "create", "PUT": "create", "PATCH": "update", "DELETE": "remove"}
 
 
@@ -47,8 +50,9 @@ class Response:
 class AdminApi:
     """Kong's Admin API over a Store; `dbless=True` answers every write like DB-less Kong."""
 
-    def __init__(self, store: Store, dbless: bool = False) -> None:
+    def __init__(self, store: Store, dbless: bool = False, cache: ProxyCache | None = None) -> None:
         self.store, self.crud, self.dbless = store, Crud(store), dbless
+        self.cache = cache or ProxyCache()
         self.node_id = str(uuid.uuid4())
         self.log: list[tuple[str, str, int]] = []     # (method, target, status) of every request
 
@@ -77,6 +81,8 @@ class AdminApi:
             return Response(error.status, error.body, html=error.html)
 
     def _route(self, request: Request, segments: list[str], query: dict) -> Response:
+        if segments and segments[0] == "proxy-cache":
+            return self._proxy_cache(request, segments[1:])
         special = self._special(segments)
         if special is not None:
             allowed, handler = special
@@ -132,6 +138,21 @@ class AdminApi:
                 for e in self.store.rows(kind) for t in (e.get("tags") or [])
                 if tag is None or t == tag]
         return Response(200, {"data": data, "next": None})
+
+    def _proxy_cache(self, request: Request, rest: list[str]) -> Response:
+        """proxy-cache's api.lua: flush all, look up or purge one key (HTML 404 on a miss)."""
+        plugin_id = rest[0] if len(rest) == 3 and rest[1] == "caches" else None
+        key = rest[-1] if rest else None
+        if key is None or (len(rest) not in (1, 3)) or (len(rest) == 3 and not plugin_id):
+            if request.method == "DELETE" and not rest:
+                self.cache.clear()
+                return Response(204)
+            return Response(404, dict(errors.NOT_FOUND))
+        if request.method == "DELETE":
+            found = self.cache.purge(key, plugin_id)
+            return Response(204) if found else Response(404, HTML_404, html=True)
+        entry = self.cache.find(key, plugin_id)
+        return Response(200, entry.view()) if entry else Response(404, HTML_404, html=True)
 
     # -- entity endpoints --------------------------------------------------
     def _scope(self, segments: list[str]) -> tuple[Scope | None, str]:

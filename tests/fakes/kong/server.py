@@ -1,4 +1,4 @@
-"""HTTP glue: serve an `AdminApi` (and later the proxy) on 127.0.0.1 with the standard library."""
+"""HTTP glue: serve the Admin API and the proxy of the double on 127.0.0.1 (standard library)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,10 @@ from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from .admin import AdminApi, Request, encode
+from .context import ProxyRequest
+from .proxy import Proxy
+
+METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "TRACE")
 
 
 class _AdminHandler(BaseHTTPRequestHandler):
@@ -40,11 +44,63 @@ class _AdminHandler(BaseHTTPRequestHandler):
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = do_TRACE = _serve
 
 
+class _ProxyHandler(BaseHTTPRequestHandler):
+    """Reads a whole request (chunked bodies decoded, like Kong's request buffering) and writes
+    the Proxy's answer. http.server answers `Expect: 100-continue` with 100 before the body is
+    read, as Kong does."""
+
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
+    proxy: Proxy
+
+    def log_message(self, *_: object) -> None:
+        """Silence."""
+
+    def _body(self) -> tuple[bytes, bool]:
+        if (self.headers.get("Transfer-Encoding") or "").lower() == "chunked":
+            return self._chunks(), True
+        length = self.headers.get("Content-Length")
+        return (self.rfile.read(int(length)) if length and length.isdigit() else b""), False
+
+    def _chunks(self) -> bytes:
+        body = b""
+        while True:
+            size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+            if size == 0:
+                while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                    pass
+                return body
+            body += self.rfile.read(size)
+            self.rfile.readline()
+
+    def _serve(self) -> None:
+        body, chunked = self._body()
+        request = ProxyRequest(self.command, self.path, self.request_version,
+                               list(self.headers.items()), body, self.client_address[0],
+                               chunked, self.server.server_address[1])
+        response = self.proxy.handle(request)
+        self.send_response_only(response.status)
+        if response.header("date") is None:
+            self.send_header("Date", formatdate(usegmt=True))
+        for name, value in response.headers:
+            self.send_header(name, value)
+        self.end_headers()
+        if self.command != "HEAD" and response.status not in (204, 304):
+            self.wfile.write(response.body)
+
+
+for _method in METHODS:
+    setattr(_ProxyHandler, f"do_{_method}", _ProxyHandler._serve)
+
+
 class Listener:
     """One threaded HTTP server bound to 127.0.0.1 (port 0 picks a free port)."""
 
-    def __init__(self, api: AdminApi, port: int = 0) -> None:
-        handler = type("Handler", (_AdminHandler,), {"api": api})
+    def __init__(self, api: AdminApi | Proxy, port: int = 0) -> None:
+        if isinstance(api, Proxy):
+            handler = type("Handler", (_ProxyHandler,), {"proxy": api})
+        else:
+            handler = type("Handler", (_AdminHandler,), {"api": api})
         self.server = ThreadingHTTPServer(("127.0.0.1", port), handler)
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
