@@ -170,3 +170,19 @@ def plugin_summary(body: dict) -> dict:
     plugins = [{k: p.get(k) for k in keys} for p in body.get("data", [])]
     return {"count": len(plugins), "next": body.get("next"),
             "plugins": sorted(plugins, key=lambda p: json.dumps(p, sort_keys=True))}
+
+
+class Verdicts:
+    """What a replay found: steps that fail, and listed differences that no longer differ.
+
+    A step listed as a deliberate difference must still differ, so the list cannot go stale.
+    """
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def judge(self, title: str, problems: list[str], deliberate: bool) -> None:
+        if deliberate and not problems:
+            self.lines.append(f"{title}: now conforms, drop it from DIFFERENCES")
+        elif problems and not deliberate:
+            self.lines.append(f"{title}: " + "; ".join(problems))

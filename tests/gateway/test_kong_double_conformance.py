@@ -16,7 +16,7 @@ import pytest
 
 from tests.fakes.kong import KongDouble
 
-from .corpus import Labels, load, plugin_summary, send
+from .corpus import Labels, Verdicts, load, plugin_summary, send
 
 GROUPS = ("services", "consumers", "key-auth-credentials", "plugins", "routes", "content-types",
           "admin-root", "upstreams-targets")
@@ -120,18 +120,15 @@ def replay_step(base_url: str, labels: Labels, step: dict) -> list[str]:
 @pytest.mark.parametrize(("name", "scenario"), scenarios(), ids=[n for n, _ in scenarios()])
 def test_double_replays_recorded_admin_steps(kong: KongDouble, name: str, scenario: dict) -> None:
     kong.reset()
-    labels, failures, stale = Labels(), [], []
+    labels, verdicts = Labels(), Verdicts()
     for step in _admin_steps(scenario):
         if step.get("action") == "sleep":
             time.sleep(step["seconds"])
             continue
         problems = replay_step(kong.admin_url, labels, step)
         title = f"#{step['n']} {step['request']['method']} {step['request']['path']}"
-        if (name, step["n"]) in DIFFERENCES:
-            stale += [] if problems else [f"{title}: now conforms, drop it from DIFFERENCES"]
-        elif problems:
-            failures.append(f"{title}: " + "; ".join(problems))
-    assert not failures + stale, "\n".join(failures + stale)
+        verdicts.judge(title, problems, (name, step["n"]) in DIFFERENCES)
+    assert not verdicts.lines, "\n".join(verdicts.lines)
 
 
 def test_every_listed_difference_names_a_replayed_step() -> None:

@@ -19,7 +19,7 @@ import pytest
 
 from tests.fakes.kong import KongDouble
 
-from .corpus import load
+from .corpus import Verdicts, load
 from .echo import EchoServer
 from .proxy_replay import (
     ProxyLabels,
@@ -122,7 +122,7 @@ class Replay:
 def test_double_proxy_replays_recorded_steps(kong: KongDouble, echo: EchoServer, name: str,
                                              scenario: dict) -> None:
     kong.reset()
-    replay, failures, stale = Replay(kong, echo, name), [], []
+    replay, verdicts = Replay(kong, echo, name), Verdicts()
     for step in scenario["steps"]:
         if "action" in step:
             replay.action(step)
@@ -134,11 +134,8 @@ def test_double_proxy_replays_recorded_steps(kong: KongDouble, echo: EchoServer,
         run = replay.proxy if request["api"] == "proxy" else replay.admin
         problems = run(step)
         title = f"#{step['n']} {request['method']} {request['path']}"
-        if (name, step["n"]) in DIFFERENCES:
-            stale += [] if problems else [f"{title}: now conforms, drop it from DIFFERENCES"]
-        elif problems:
-            failures.append(f"{title}: " + "; ".join(problems))
-    assert not failures + stale, "\n".join(failures + stale)
+        verdicts.judge(title, problems, (name, step["n"]) in DIFFERENCES)
+    assert not verdicts.lines, "\n".join(verdicts.lines)
 
 
 def test_every_listed_difference_names_a_replayed_step() -> None:
