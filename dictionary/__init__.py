@@ -27,7 +27,7 @@ def create_app(config: Config | None = None, backend: Dictionary | None = None) 
     app.config["PROVIDE_AUTOMATIC_OPTIONS"] = False
     app.extensions["dictionary"] = LookupCache(
         backend or build_dictionary(config),
-        maxsize=config.cache_size,
+        max_bytes=config.cache_max_bytes,
         ttl_for=lambda lookup: _ttl(config, lookup),
         stale_ttl=config.cache_stale_ttl,
     )

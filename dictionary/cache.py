@@ -1,4 +1,4 @@
-"""In-process cache of lookups: bounded, thread-safe, negative caching, stale-if-error.
+"""In-process cache of lookups: bounded in bytes, thread-safe, negative caching, stale-if-error.
 
 Found words live for `ttl`, unknown words for `negative_ttl`. An expired answer
 is kept for `stale_ttl` more seconds so that it can still be served when the
@@ -9,6 +9,7 @@ single backend call instead of each spending the upstream's shared rate limit
 
 from __future__ import annotations
 
+import contextlib
 import math
 import threading
 import time
@@ -39,13 +40,21 @@ class _Stored:
     stale_until: float
 
 
+# What an entry costs besides its body: the key, the record and the cache's bookkeeping.
+ENTRY_OVERHEAD = 400
+
+
+def _size(stored: _Stored) -> int:
+    return len(stored.lookup.response_body) + len(stored.lookup.word) + ENTRY_OVERHEAD
+
+
 class LookupCache:
     """Answers lookups from memory when it can, from `backend` when it must."""
 
     def __init__(
         self,
         backend: Dictionary,
-        maxsize: int,
+        max_bytes: int,
         ttl_for: Callable[[Lookup], int],
         stale_ttl: int,
         clock: Callable[[], float] = time.monotonic,
@@ -55,7 +64,10 @@ class LookupCache:
         self._stale_ttl = stale_ttl
         self._clock = clock
         self._items: TLRUCache[str, _Stored] = TLRUCache(
-            maxsize, ttu=lambda _key, stored, _now: stored.stale_until, timer=clock
+            max_bytes,
+            ttu=lambda _key, stored, _now: stored.stale_until,
+            timer=clock,
+            getsizeof=_size,
         )
         self._lock = threading.Lock()
         self._flights: dict[str, Future[Answer]] = {}
@@ -109,6 +121,6 @@ class LookupCache:
         now = self._clock()
         fresh_until = now + self._ttl_for(lookup)
         stored = _Stored(lookup, fresh_until, fresh_until + self._stale_ttl)
-        with self._lock:
+        with self._lock, contextlib.suppress(ValueError):  # larger than the whole cache
             self._items[word] = stored
         return stored

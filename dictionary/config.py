@@ -54,11 +54,14 @@ class Config:
     upstream_concurrency: int = _setting(
         "DICTIONARY_UPSTREAM_CONCURRENCY", max(1, _int_env("GUNICORN_THREADS", 8) - 1)
     )
+    # Seconds a lookup may wait for a busy slot while the upstream is answering normally.
+    upstream_queue_wait: float = _setting("DICTIONARY_UPSTREAM_QUEUE_WAIT", 0.5)
     max_body_bytes: int = _setting("DICTIONARY_MAX_BODY_BYTES", 1_048_576)
     breaker_threshold: int = _setting("DICTIONARY_BREAKER_THRESHOLD", 5)
     breaker_cooldown: float = _setting("DICTIONARY_BREAKER_COOLDOWN", 30.0)
     rate_limit_retry_after: int = _setting("DICTIONARY_RATE_LIMIT_RETRY_AFTER", 60)
-    cache_size: int = _setting("DICTIONARY_CACHE_SIZE", 10_000)
+    # Bytes of response bodies kept per worker (about 2-3 KB a word from the upstream).
+    cache_max_bytes: int = _setting("DICTIONARY_CACHE_MAX_BYTES", 16 * 1024 * 1024)
     cache_ttl: int = _setting("DICTIONARY_CACHE_TTL", 86_400)
     cache_negative_ttl: int = _setting("DICTIONARY_CACHE_NEGATIVE_TTL", 3_600)
     cache_stale_ttl: int = _setting("DICTIONARY_CACHE_STALE_TTL", 604_800)
@@ -68,8 +71,8 @@ class Config:
             raise ValueError(f"DICTIONARY_BACKEND must be one of {', '.join(BACKENDS)}")
         if min(self.connect_timeout, self.read_timeout, self.deadline) <= 0:
             raise ValueError("timeouts and the deadline must be positive")
-        if self.retries < 0 or self.cache_size < 1 or self.max_body_bytes < 1:
-            raise ValueError("retries must be >= 0, cache size and body cap >= 1")
+        if self.retries < 0 or self.cache_max_bytes < 0 or self.max_body_bytes < 1:
+            raise ValueError("retries and the cache size must be >= 0, the body cap >= 1")
         if self.upstream_concurrency < 1:
             raise ValueError("DICTIONARY_UPSTREAM_CONCURRENCY must be >= 1")
 

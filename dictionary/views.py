@@ -33,7 +33,9 @@ def _lookup_response(answer: Answer) -> Response:
     metrics.LOOKUPS.labels(
         lookup.source, answer.cache, "found" if lookup.found else "not_found"
     ).inc()
-    response = Response(lookup.body, 200 if lookup.found else 404, mimetype="application/json")
+    response = Response(
+        lookup.response_body, 200 if lookup.found else 404, mimetype="application/json"
+    )
     # A stale answer was served only because the backend failed: nobody should keep it.
     stale = answer.cache == STALE
     response.headers["Cache-Control"] = "no-cache" if stale else f"public, max-age={answer.max_age}"

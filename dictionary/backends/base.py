@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from functools import cached_property
 from typing import Any, Protocol
 
 Entry = dict[str, Any]
@@ -31,25 +30,41 @@ def dump_json(value: Any) -> bytes:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
 
 
-@dataclass(frozen=True)
+NOT_FOUND_BODY = dump_json(NOT_FOUND)
+
+
+@dataclass(frozen=True, slots=True)
 class Lookup:
-    """The answer for one word: its entries, or `entries=None` when not found."""
+    """The answer for one word, already rendered: the JSON list of its entries, or `None`.
+
+    Backends hand over bytes rather than parsed entries so that the cache keeps a
+    few kilobytes per word, not the tree of objects a parsed entry list costs.
+    """
 
     word: str
-    entries: list[Entry] | None
+    body: bytes | None
     source: str
     # True when a fallback answered because the preferred backend failed: the
     # cache keeps such answers only briefly, so the richer source comes back.
     degraded: bool = False
 
+    @classmethod
+    def from_entries(cls, word: str, entries: list[Entry] | None, source: str) -> Lookup:
+        return cls(word, None if entries is None else dump_json(entries), source)
+
     @property
     def found(self) -> bool:
-        return self.entries is not None
+        return self.body is not None
 
-    @cached_property
-    def body(self) -> bytes:
-        """The response body, serialised once and reused by every cache hit."""
-        return dump_json(self.entries if self.entries is not None else NOT_FOUND)
+    @property
+    def entries(self) -> list[Entry] | None:
+        """The entries parsed back (for tests and tools; the request path never needs them)."""
+        return None if self.body is None else json.loads(self.body)
+
+    @property
+    def response_body(self) -> bytes:
+        """What the client receives: the entries, or the upstream's own 404 body."""
+        return NOT_FOUND_BODY if self.body is None else self.body
 
 
 class Dictionary(Protocol):

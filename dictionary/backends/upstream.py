@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 import time
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -35,6 +34,7 @@ from dictionary.backends.base import (
     UpstreamUnavailable,
 )
 from dictionary.breaker import CircuitBreaker
+from dictionary.bulkhead import Bulkhead
 from dictionary.config import Config
 
 log = logging.getLogger(__name__)
@@ -65,7 +65,7 @@ class UpstreamDictionary:
         self.max_body_bytes = config.max_body_bytes
         self.default_retry_after = config.rate_limit_retry_after
         self.breaker = CircuitBreaker(config.breaker_threshold, config.breaker_cooldown, clock)
-        self._slots = threading.BoundedSemaphore(config.upstream_concurrency)
+        self.bulkhead = Bulkhead(config.upstream_concurrency, config.upstream_queue_wait)
         self.retry = Retry(
             total=config.retries,
             connect=config.retries,
@@ -93,13 +93,14 @@ class UpstreamDictionary:
 
     def lookup(self, word: str) -> Lookup:
         """Bulkhead first: a slow upstream may hold only some of the worker's threads."""
-        if not self._slots.acquire(blocking=False):
+        ticket = self.bulkhead.enter()
+        if ticket is None:
             metrics.UPSTREAM_REQUESTS.labels("shed").inc()
             raise UpstreamUnavailable("too many concurrent upstream calls", retry_after=1)
         try:
             return self._guarded_lookup(word)
         finally:
-            self._slots.release()
+            self.bulkhead.leave(ticket)
 
     def _guarded_lookup(self, word: str) -> Lookup:
         """The call behind the circuit breaker, which every outcome feeds."""
@@ -203,7 +204,7 @@ class UpstreamDictionary:
     def _interpret(self, word: str, status: int, headers: Any, body: bytes) -> Lookup:
         """Map the final upstream answer onto a Lookup or one of our errors."""
         if status == 200:
-            return Lookup(word, _entries(body), self.name)
+            return Lookup.from_entries(word, _entries(body), self.name)
         if status == 404:
             return Lookup(word, None, self.name)
         if status == 429:

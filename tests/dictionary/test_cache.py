@@ -9,7 +9,7 @@ import pytest
 from flask import Flask
 
 from dictionary.backends.base import Lookup, UpstreamTimeout
-from dictionary.cache import HIT, MISS, STALE, LookupCache
+from dictionary.cache import ENTRY_OVERHEAD, HIT, MISS, STALE, LookupCache
 from tests.fakes.upstream import FakeUpstream
 
 
@@ -41,7 +41,8 @@ class Backend:
         if self.failure is not None:
             raise self.failure
         found = not word.startswith("zz")
-        return Lookup(word, [{"word": word, "meanings": []}] if found else None, self.name)
+        entries = [{"word": word, "meanings": []}] if found else None
+        return Lookup.from_entries(word, entries, self.name)
 
 
 @pytest.fixture
@@ -54,10 +55,10 @@ def backend() -> Backend:
     return Backend()
 
 
-def make_cache(backend: Backend, clock: Clock, maxsize: int = 100) -> LookupCache:
+def make_cache(backend: Backend, clock: Clock, max_bytes: int = 100_000) -> LookupCache:
     return LookupCache(
         backend,
-        maxsize=maxsize,
+        max_bytes=max_bytes,
         ttl_for=lambda lookup: 100 if lookup.found else 10,
         stale_ttl=1000,
         clock=clock,
@@ -121,11 +122,21 @@ def test_failure_without_any_entry_raises(backend: Backend, clock: Clock) -> Non
         make_cache(backend, clock).fetch("hello")
 
 
-def test_size_is_bounded(backend: Backend, clock: Clock) -> None:
-    cache = make_cache(backend, clock, maxsize=3)
-    for word in ["a", "b", "c", "d", "e"]:
+def test_size_is_bounded_in_bytes(backend: Backend, clock: Clock) -> None:
+    one = len(make_cache(backend, clock).fetch("a").lookup.response_body) + 1 + ENTRY_OVERHEAD
+    cache = make_cache(backend, clock, max_bytes=3 * one)
+    for word in ["b", "c", "d", "e", "f"]:
         cache.fetch(word)
     assert len(cache) == 3
+
+
+def test_an_answer_larger_than_the_cache_is_served_but_not_kept(
+    backend: Backend, clock: Clock
+) -> None:
+    cache = make_cache(backend, clock, max_bytes=10)
+    assert cache.fetch("hello").cache == MISS
+    assert cache.fetch("hello").cache == MISS
+    assert len(cache) == 0
 
 
 def _concurrently(backend: Backend, count: int, target: Callable[[], None]) -> None:

@@ -19,9 +19,9 @@ def test_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_environment_is_read_and_typed(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DICTIONARY_BACKEND", "upstream")
     monkeypatch.setenv("DICTIONARY_DEADLINE", "3.5")
-    monkeypatch.setenv("DICTIONARY_CACHE_SIZE", "42")
+    monkeypatch.setenv("DICTIONARY_CACHE_MAX_BYTES", "42")
     config = Config.from_env()
-    assert (config.backend, config.deadline, config.cache_size) == ("upstream", 3.5, 42)
+    assert (config.backend, config.deadline, config.cache_max_bytes) == ("upstream", 3.5, 42)
 
 
 def test_overrides_win_over_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -35,7 +35,7 @@ def test_overrides_win_over_the_environment(monkeypatch: pytest.MonkeyPatch) -> 
         ("DICTIONARY_BACKEND", "google", "DICTIONARY_BACKEND must be one of"),
         ("DICTIONARY_DEADLINE", "soon", "DICTIONARY_DEADLINE='soon' is not a valid float"),
         ("DICTIONARY_READ_TIMEOUT", "0", "must be positive"),
-        ("DICTIONARY_RETRIES", "-1", "retries must be >= 0"),
+        ("DICTIONARY_RETRIES", "-1", "retries and the cache size must be >= 0"),
     ],
 )
 def test_bad_values_are_refused_with_the_variable_name(

@@ -29,7 +29,7 @@ class Scripted:
         if self.failure is not None:
             raise self.failure
         entries = [{"word": word, "meanings": []}] if word in self.known else None
-        return Lookup(word, entries, self.name)
+        return Lookup.from_entries(word, entries, self.name)
 
 
 def chain(

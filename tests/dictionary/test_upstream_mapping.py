@@ -163,11 +163,7 @@ def test_not_found_does_not_count_as_a_failure(
     assert statuses == [404, 404, 404, 200]
 
 
-def test_bulkhead_sheds_calls_beyond_the_concurrency_cap(
-    make_app: Callable[..., Flask], upstream: FakeUpstream
-) -> None:
-    upstream.fault("*", "slow")  # each answer takes 0.3 s
-    app = make_app(upstream_concurrency=2, breaker_threshold=100)
+def _four_concurrent_lookups(app: Flask) -> list[int]:
     results: list[int] = []
 
     def get(word: str) -> None:
@@ -178,7 +174,24 @@ def test_bulkhead_sheds_calls_beyond_the_concurrency_cap(
         thread.start()
     for thread in threads:
         thread.join(10)
-    assert sorted(results) == [200, 200, 503, 503]
+    return sorted(results)
+
+
+def test_bulkhead_sheds_calls_beyond_the_concurrency_cap(
+    make_app: Callable[..., Flask], upstream: FakeUpstream
+) -> None:
+    upstream.fault("*", "slow")  # each answer takes 0.3 s, longer than the queue wait
+    app = make_app(upstream_concurrency=2, upstream_queue_wait=0.05, breaker_threshold=100)
+    assert _four_concurrent_lookups(app) == [200, 200, 503, 503]
     assert len(upstream.requests) == 2
     # Shedding is local: it must not open the circuit.
     assert app.test_client().get("/hello").status_code == 200
+
+
+def test_bulkhead_queues_behind_a_healthy_upstream(
+    make_app: Callable[..., Flask], upstream: FakeUpstream
+) -> None:
+    upstream.fault("*", "slow")  # 0.3 s per answer, within the queue wait
+    app = make_app(upstream_concurrency=2, upstream_queue_wait=1.0)
+    assert _four_concurrent_lookups(app) == [200, 200, 200, 200]
+    assert len(upstream.requests) == 4

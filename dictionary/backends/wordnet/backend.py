@@ -54,7 +54,7 @@ class WordNetDictionary:
             _entry(lemma, [senses[lemma, pos] for pos in poses], poses)
             for lemma, poses in chosen.items()
         ]
-        return Lookup(word, entries or None, self.name)
+        return Lookup.from_entries(word, entries or None, self.name)
 
     def ready(self) -> bool:
         try:

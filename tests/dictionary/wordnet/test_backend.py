@@ -30,7 +30,7 @@ def meaning(lookup: base.Lookup, word: str, pos: str) -> dict:
 def test_an_entry_has_the_free_dictionary_api_shape(sample: WordNetDictionary) -> None:
     lookup = sample.lookup("hello")
     assert (lookup.word, lookup.source, lookup.found) == ("hello", "wordnet", True)
-    [entry] = json.loads(lookup.body)
+    [entry] = json.loads(lookup.response_body)
     assert list(entry) == ["word", "phonetics", "meanings", "license", "sourceUrls"]
     assert entry["phonetics"] == []
     assert entry["license"] == {"name": schema.LICENSE_NAME, "url": schema.LICENSE_URL}
@@ -104,7 +104,7 @@ def test_a_proper_noun_lists_its_other_capitalised_words(sample: WordNetDictiona
 def test_unknown_words_are_not_found(sample: WordNetDictionary, word: str) -> None:
     lookup = sample.lookup(word)
     assert lookup.entries is None
-    assert json.loads(lookup.body) == base.NOT_FOUND
+    assert json.loads(lookup.response_body) == base.NOT_FOUND
 
 
 def test_a_missing_file_is_unavailable_until_it_is_built(tmp_path: Path) -> None:
