@@ -4,7 +4,7 @@ Tests steer it per word (or for every word with "*"): `fake.fault("hello", "hang
 It records every request it receives, so a test can prove a word never left the app.
 
 Run it alone for manual tests and the benchmark:
-    python -m tests.fakes.upstream --port 8600 [--delay 0.05] [--answer-all]
+    python -m tests.fakes.upstream --port 8600 [--delay 0.05] [--answer-all] [--fault hang]
 """
 
 from __future__ import annotations
@@ -67,18 +67,29 @@ FAULTS: dict[str, Callable[[], Reply]] = {
 }
 
 
-class FakeUpstream:
-    """The fake server; use as a context manager. `url` is the DICTIONARY_UPSTREAM_URL."""
+class _Server(ThreadingHTTPServer):
+    # socketserver's default backlog of 5 refuses connections under a burst of clients.
+    request_queue_size = 1024
+    daemon_threads = True
 
-    def __init__(self, port: int = 0, delay: float = 0.0, answer_all: bool = False) -> None:
+
+class FakeUpstream:
+    """The fake server; use as a context manager. `url` is the DICTIONARY_UPSTREAM_URL.
+
+    `record=False` keeps no request log (for long load runs, where it would only grow).
+    """
+
+    def __init__(
+        self, port: int = 0, delay: float = 0.0, answer_all: bool = False, record: bool = True
+    ) -> None:
         self.delay = delay
         self.answer_all = answer_all
+        self.record = record
         self.requests: list[dict[str, object]] = []
         self._faults: dict[str, list[str]] = {}
         self._lock = threading.Lock()
         self._release = threading.Event()
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), self._handler_class())
-        self._server.daemon_threads = True
+        self._server = _Server(("127.0.0.1", port), self._handler_class())
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         )
@@ -137,8 +148,9 @@ class FakeUpstream:
 
     def _record(self, path: str, headers: dict[str, str]) -> str:
         word = unquote(path[len(PREFIX) :]) if path.startswith(PREFIX) else ""
-        with self._lock:
-            self.requests.append({"path": path, "word": word, "headers": headers})
+        if self.record:
+            with self._lock:
+                self.requests.append({"path": path, "word": word, "headers": headers})
         return word
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
@@ -146,6 +158,9 @@ class FakeUpstream:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Headers and body go out in separate writes; without TCP_NODELAY, Nagle's
+            # algorithm holds the body for the client's delayed ACK (about 40 ms).
+            disable_nagle_algorithm = True
 
             def do_GET(self) -> None:
                 word = fake._record(self.path, dict(self.headers))
@@ -190,7 +205,7 @@ def main() -> None:
     parser.add_argument("--answer-all", action="store_true", help="every word is found")
     parser.add_argument("--fault", help="answer every word with this fault", choices=FAULTS)
     args = parser.parse_args()
-    fake = FakeUpstream(args.port, args.delay, args.answer_all)
+    fake = FakeUpstream(args.port, args.delay, args.answer_all, record=False)
     if args.fault:
         fake.fault("*", args.fault)
     print(f"fake upstream on {fake.url}", flush=True)
