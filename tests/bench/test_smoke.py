@@ -1,0 +1,72 @@
+"""The benchmark harness in smoke mode: every scenario starts, gives a row, and stops.
+
+No speed is asserted here: the figures of a one-second run on a shared machine
+mean nothing. What must hold is that the harness works and cleans up after itself.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bench.procs import alive
+from bench.scenarios import groups
+from tests.servers import REPO
+
+# Outside CI a missing tool skips with the install command; CI installs both (.ci/run),
+# so there the run goes ahead and a missing tool fails it.
+MISSING = [
+    reason
+    for absent, reason in (
+        (shutil.which("wrk") is None, "wrk missing: apt-get install -y wrk"),
+        (
+            not Path("/usr/share/wordnet/index.noun").exists(),
+            "WordNet missing: apt-get install -y --no-install-recommends wordnet-base",
+        ),
+    )
+    if absent
+]
+pytestmark = pytest.mark.skipif(
+    bool(MISSING) and not os.environ.get("CI"), reason="; ".join(MISSING)
+)
+
+
+@pytest.fixture(scope="module")
+def smoke(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("bench-smoke")
+    done = subprocess.run(
+        [sys.executable, "-m", "bench", "--smoke", "--out", str(out)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=150,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return out
+
+
+@pytest.mark.timeout(180)
+def test_every_scenario_gives_one_row(smoke: Path) -> None:
+    summary = json.loads((smoke / "latest.json").read_text())
+    expected = [(s.name, s.server) for group in groups("unused") for s in group.scenarios]
+    assert [(row["scenario"], row["server"]) for row in summary["rows"]] == expected
+    assert all(row["rounds"] == 1 for row in summary["rows"])
+    table = (smoke / "latest.md").read_text()
+    for scenario, server in expected:
+        assert f"| {scenario} | {server} |" in table
+    assert "## Targets (issue 7)" in table
+
+
+@pytest.mark.timeout(180)
+def test_no_process_outlives_the_run(smoke: Path) -> None:
+    pids = json.loads((smoke / "latest.json").read_text())["pids"]
+    # Every group's gunicorn masters, their workers and the fake upstreams were recorded.
+    assert len(pids) >= 2 * len(groups("unused"))
+    assert [pid for pid in pids if alive(pid)] == []
