@@ -87,6 +87,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--smoke", action="store_true", help="a few seconds: check the harness")
     parser.add_argument("--out", type=Path, default=RESULTS, help="where results are written")
+    parser.add_argument(
+        "--group", action="append", help="run only this group (repeatable), e.g. ceiling"
+    )
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     wrk.wrk_path()  # fail early with the install hint
@@ -95,7 +98,10 @@ def main(argv: list[str] | None = None) -> int:
     settings = replace(base, env={**base.env, "DICTIONARY_WORDNET_PATH": str(database)})
     stamp = time.strftime("%Y%m%d-%H%M%S")
     logs = args.out / f"logs-{stamp}"
-    rows = run_all(groups(str(words_file(args.out))), settings, logs, parallel=args.smoke)
+    todo = [g for g in groups(str(words_file(args.out))) if not args.group or g.name in args.group]
+    if not todo:
+        parser.error(f"no such group: {', '.join(args.group)}")
+    rows = run_all(todo, settings, logs, parallel=args.smoke)
     text = report.render(rows, settings, args.smoke)
     (args.out / f"bench-{stamp}.md").write_text(text)
     (args.out / "latest.md").write_text(text)
