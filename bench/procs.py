@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Self
 
 import requests
 
@@ -97,16 +98,12 @@ def alive(pid: int) -> bool:
     return state != "Z"
 
 
-@dataclass
-class RssSampler:
-    """Samples the resident memory of each worker of a gunicorn master, every `interval` s."""
+class _Background:
+    """Runs `_loop` in a thread for the `with` block; `_loop` returns once `_stop` is set."""
 
-    master: int
-    interval: float = 1.0
-    samples: dict[int, list[tuple[float, int]]] = field(default_factory=dict)
-    _stop: threading.Event = field(default_factory=threading.Event)
+    _stop: threading.Event
 
-    def __enter__(self) -> RssSampler:
+    def __enter__(self) -> Self:
         self._thread = threading.Thread(target=self._loop, daemon=True)
         self._thread.start()
         return self
@@ -114,6 +111,19 @@ class RssSampler:
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self._thread.join()
+
+    def _loop(self) -> None:
+        raise NotImplementedError
+
+
+@dataclass
+class RssSampler(_Background):
+    """Samples the resident memory of each worker of a gunicorn master, every `interval` s."""
+
+    master: int
+    interval: float = 1.0
+    samples: dict[int, list[tuple[float, int]]] = field(default_factory=dict)
+    _stop: threading.Event = field(default_factory=threading.Event)
 
     def _loop(self) -> None:
         started = time.monotonic()
@@ -131,7 +141,7 @@ class RssSampler:
 
 
 @dataclass
-class Prober:
+class Prober(_Background):
     """Asks `url` every `interval` s on a fresh connection, as a new client would."""
 
     url: str
@@ -140,15 +150,6 @@ class Prober:
     latencies_ms: list[float] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
     _stop: threading.Event = field(default_factory=threading.Event)
-
-    def __enter__(self) -> Prober:
-        self._thread = threading.Thread(target=self._loop, daemon=True)
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
 
     def _loop(self) -> None:
         while not self._stop.is_set():
