@@ -19,7 +19,7 @@ from typing import Self
 import requests
 
 from tests.fakes.upstream import PREFIX
-from tests.servers import REPO, wait_http
+from tests.servers import REPO, stop, wait_http
 
 STARTED: list[int] = []  # pids of every process started by the bench (masters and workers)
 
@@ -44,16 +44,6 @@ def fake_upstream(
         yield url, process.pid
     finally:
         stop(process)
-
-
-def stop(process: subprocess.Popen) -> None:
-    """SIGTERM, then SIGKILL if it lingers."""
-    process.terminate()
-    try:
-        process.wait(10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(5)
 
 
 def children(pid: int) -> list[int]:

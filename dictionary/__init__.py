@@ -22,7 +22,6 @@ def create_app(config: Config | None = None, backend: Dictionary | None = None) 
     """Build the app from `config` (default: the environment) and an optional backend."""
     config = config or Config.from_env()
     app = Flask(__name__)
-    app.config["DICTIONARY"] = config
     # Flask's automatic OPTIONS answers have an HTML content type; ours are JSON 405s.
     app.config["PROVIDE_AUTOMATIC_OPTIONS"] = False
     app.extensions["dictionary"] = LookupCache(

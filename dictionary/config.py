@@ -25,11 +25,6 @@ def _env(name: str, default: Any) -> Any:
         raise ValueError(f"{name}={raw!r} is not a valid {type(default).__name__}") from None
 
 
-def _int_env(name: str, default: int) -> int:
-    raw = os.environ.get(name, "").strip()
-    return int(raw) if raw.isdigit() else default
-
-
 def _setting(env: str, default: Any) -> Any:
     """A field read from the environment variable `env` by `Config.from_env`."""
     return field(default=default, metadata={"env": env})
@@ -52,7 +47,7 @@ class Config:
     retries: int = _setting("DICTIONARY_RETRIES", 2)
     # At most this many upstream calls at once per worker; keep it below GUNICORN_THREADS.
     upstream_concurrency: int = _setting(
-        "DICTIONARY_UPSTREAM_CONCURRENCY", max(1, _int_env("GUNICORN_THREADS", 8) - 1)
+        "DICTIONARY_UPSTREAM_CONCURRENCY", max(1, _env("GUNICORN_THREADS", 8) - 1)
     )
     # Seconds a lookup may wait for a busy slot while the upstream is answering normally.
     upstream_queue_wait: float = _setting("DICTIONARY_UPSTREAM_QUEUE_WAIT", 0.5)

@@ -10,7 +10,7 @@ from flask import Blueprint, Response, current_app
 
 from dictionary import metrics
 from dictionary.backends import members
-from dictionary.errors import json_response
+from dictionary.errors import NO_STORE, json_response
 
 bp = Blueprint("ops", __name__)
 
@@ -18,7 +18,7 @@ bp = Blueprint("ops", __name__)
 @bp.get("/health")
 def health() -> Response:
     """Liveness: the process answers HTTP. Never depends on the upstream."""
-    return json_response({"status": "ok"}, **{"Cache-Control": "no-store"})
+    return json_response({"status": "ok"}, **{"Cache-Control": NO_STORE})
 
 
 @bp.get("/ready")
@@ -28,11 +28,11 @@ def ready() -> Response:
     backends = {member.name: member.ready() for member in members(backend)}
     is_ready = any(backends.values())
     body = {"status": "ready" if is_ready else "unavailable", "backends": backends}
-    return json_response(body, 200 if is_ready else 503, **{"Cache-Control": "no-store"})
+    return json_response(body, 200 if is_ready else 503, **{"Cache-Control": NO_STORE})
 
 
 @bp.get("/metrics")
 def prometheus() -> Response:
     """Prometheus exposition of all workers (text format, the one non-JSON body)."""
     payload, content_type = metrics.render()
-    return Response(payload, content_type=content_type, headers={"Cache-Control": "no-store"})
+    return Response(payload, content_type=content_type, headers={"Cache-Control": NO_STORE})

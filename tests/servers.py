@@ -72,9 +72,14 @@ def gunicorn(
         wait_http(server.url + "/-/health", process=process)
         yield server
     finally:
-        process.terminate()
-        try:
-            process.wait(15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(5)
+        stop(process, grace=15)
+
+
+def stop(process: subprocess.Popen, grace: float = 10) -> None:
+    """SIGTERM, then SIGKILL if it lingers past `grace` seconds."""
+    process.terminate()
+    try:
+        process.wait(grace)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(5)
