@@ -43,10 +43,13 @@ logs: ## follow the logs of every service (one service: make logs SERVICE=kong)
 WORDNET_SOURCE ?= /usr/share/wordnet
 WORDNET_DB ?= data/wordnet.sqlite3
 
-.PHONY: wordnet
-wordnet: $(WORDNET_DB) ## build the embedded WordNet dictionary if it is missing
+# The code that shapes the file: a change to it (a new schema version) rebuilds the file.
+WORDNET_BUILD_CODE := scripts/build_wordnet.py $(wildcard dictionary/backends/wordnet/*.py)
 
-$(WORDNET_DB): | $(BIN)/activate
+.PHONY: wordnet
+wordnet: $(WORDNET_DB) ## build the embedded WordNet dictionary if it is missing or outdated
+
+$(WORDNET_DB): $(WORDNET_BUILD_CODE) | $(BIN)/activate
 	@test -f $(WORDNET_SOURCE)/data.noun || { \
 		echo "make wordnet: $(WORDNET_SOURCE) is missing; install Debian's wordnet-base:" \
 			"apt-get install --no-install-recommends wordnet-base" >&2; exit 1; }

@@ -38,10 +38,12 @@ def main(argv: list[str] | None = None) -> int:
     except compiler.WordNetFormatError as error:
         print(f"build_wordnet: {error}", file=sys.stderr)
         return 1
+    counts = report.counts
     print(
         f"build_wordnet: wrote {report.output} ({report.size / 1e6:.1f} MB; "
-        f"{report.lemmas:,} lemmas, {report.synsets:,} synsets, {report.senses:,} senses, "
-        f"{report.exceptions:,} exceptions) and {report.license_path.name}"
+        f"{counts.lemmas:,} lemmas, {counts.synsets:,} synsets, {counts.senses:,} senses, "
+        f"{counts.exceptions:,} exceptions, {counts.forms:,} forms answered in advance) "
+        f"and {report.license_path.name}"
         f" in {time.perf_counter() - started:.1f} s"
     )
     return 0

@@ -3,6 +3,11 @@
 Gunicorn imports the app and then forks, so nothing is opened here until the first
 lookup: each thread of each process opens its own read-only connection once and
 keeps it (SQLite connections must not cross a fork or be shared between threads).
+
+A lookup is one indexed query for the forms answered at build time (every lemma
+and irregular form); only other forms run the morphology here, against the
+exception list and the meanings that exist. Meanings come out of the file
+already rendered, so the answer is inflated and concatenated, never re-encoded.
 """
 
 from __future__ import annotations
@@ -10,20 +15,27 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
-from collections import defaultdict
 from functools import lru_cache
 from pathlib import Path
 
-from ..base import BackendUnavailable, Entry, Lookup
-from . import morphology, schema
+from ..base import BackendUnavailable, Lookup
+from . import morphology, render, schema
 
-SenseRow = tuple[str | None, str, str | None, str]  # antonyms, definition, example, words
+# (lemma, compressed meaning JSON), in the order of the answer
+Meanings = list[tuple[str, bytes]]
 
-LICENSE = {"name": schema.LICENSE_NAME, "url": schema.LICENSE_URL}
+PAGE_CACHE_KIB = 256
+
+_ANSWER = (
+    "SELECT a.lemma, m.body FROM answer AS a"
+    " JOIN meaning AS m ON m.lemma = a.lemma AND m.pos = a.pos"
+    " WHERE a.form = ? ORDER BY a.rank"
+)
 
 
 class _PerThread(threading.local):
     connection: sqlite3.Connection | None = None
+    zdict = b""
     pid = 0
 
 
@@ -43,18 +55,15 @@ class WordNetDictionary:
         form = morphology.to_lemma_spelling(word)
         try:
             connection = self._connection()
-            exceptions = _exceptions(connection, morphology.exception_forms(form))
-            tiers = morphology.tiers(form, exceptions)
-            senses = _senses(connection, {name for t in tiers for ls in t.values() for name in ls})
+            meanings = connection.execute(_ANSWER, (form,)).fetchall() or _morph(connection, form)
         except sqlite3.Error as error:
             self._forget()
             raise BackendUnavailable(f"WordNet database {self.path}: {error}") from error
-        chosen = morphology.select(form, tiers, set(senses))
-        entries = [
-            _entry(lemma, [senses[lemma, pos] for pos in poses], poses)
-            for lemma, poses in chosen.items()
-        ]
-        return Lookup.from_entries(word, entries or None, self.name)
+        zdict = self._local.zdict
+        body = render.entries(
+            (lemma, schema.decompress(packed, zdict)) for lemma, packed in meanings
+        )
+        return Lookup(word, body, self.name)
 
     def ready(self) -> bool:
         try:
@@ -67,28 +76,38 @@ class WordNetDictionary:
         """This thread's connection, opened on first use and again after a fork."""
         local = self._local
         if local.connection is None or local.pid != os.getpid():
-            local.connection, local.pid = self._open(), os.getpid()
+            local.connection, local.zdict = self._open()
+            local.pid = os.getpid()
         return local.connection
 
-    def _open(self) -> sqlite3.Connection:
+    def _open(self) -> tuple[sqlite3.Connection, bytes]:
+        """A read-only connection to a file of our schema, and its preset dictionary."""
         try:
             connection = sqlite3.connect(self._uri, uri=True, isolation_level=None)
         except sqlite3.Error as error:
             raise BackendUnavailable(f"WordNet database {self.path}: {error}") from error
         try:
-            row = connection.execute(
-                "SELECT value FROM meta WHERE key = 'schema_version'"
-            ).fetchone()
+            meta = dict(
+                connection.execute(
+                    "SELECT key, value FROM meta WHERE key IN (?, ?)",
+                    ("schema_version", schema.ZDICT_KEY),
+                )
+            )
         except sqlite3.Error as error:
             connection.close()
             raise BackendUnavailable(f"WordNet database {self.path}: {error}") from error
-        if row is None or row[0] != schema.SCHEMA_VERSION:
+        version = meta.get("schema_version")
+        if version != schema.SCHEMA_VERSION:
             connection.close()
             raise BackendUnavailable(
-                f"WordNet database {self.path} has schema {row and row[0]!r}, "
+                f"WordNet database {self.path} has schema {version!r}, "
                 f"expected {schema.SCHEMA_VERSION!r}: rebuild it with scripts/build_wordnet.py"
             )
-        return connection
+        # Every thread has its own connection, and SQLite's default page cache (2 MiB
+        # each) would cost a worker 16 MiB; the kernel's page cache already holds the
+        # file, so keep only the B-tree's upper pages here (no measurable slowdown).
+        connection.execute(f"PRAGMA cache_size = -{PAGE_CACHE_KIB}")
+        return connection, meta[schema.ZDICT_KEY]
 
     def _forget(self) -> None:
         """Drop a connection that failed, so that the next lookup opens a fresh one."""
@@ -100,6 +119,15 @@ class WordNetDictionary:
 @lru_cache(maxsize=64)
 def _placeholders(count: int) -> str:
     return ", ".join("?" * count)
+
+
+def _morph(connection: sqlite3.Connection, form: str) -> Meanings:
+    """Meanings of a form that was not answered at build time, by WordNet's morphology."""
+    exceptions = _exceptions(connection, morphology.exception_forms(form))
+    tiers = morphology.tiers(form, exceptions)
+    meanings = _meanings(connection, {lemma for t in tiers for ls in t.values() for lemma in ls})
+    chosen = morphology.select(form, tiers, meanings)
+    return [(lemma, meanings[lemma, pos]) for lemma, poses in chosen.items() for pos in poses]
 
 
 def _exceptions(connection: sqlite3.Connection, forms: list[str]) -> morphology.Exceptions:
@@ -114,61 +142,14 @@ def _exceptions(connection: sqlite3.Connection, forms: list[str]) -> morphology.
     return exceptions
 
 
-def _senses(
-    connection: sqlite3.Connection, lemmas: set[str]
-) -> dict[tuple[str, int], list[SenseRow]]:
-    """Every sense of these lemmas, by (lemma, pos), in WordNet's sense order.
+def _meanings(connection: sqlite3.Connection, lemmas: set[str]) -> dict[tuple[str, int], bytes]:
+    """The stored meanings of these lemmas, by (lemma, part of speech).
 
     `lemma IN (...)` on the key's first column: a row-value `(lemma, pos) IN` list
     would make SQLite scan the whole table (see the WordNet reference).
     """
-    ordered = sorted(lemmas)
     rows = connection.execute(
-        "SELECT s.lemma, s.pos, s.antonyms, y.definition, y.example, y.words"  # noqa: S608
-        " FROM sense AS s JOIN synset AS y ON y.id = s.synset"
-        f" WHERE s.lemma IN ({_placeholders(len(ordered))}) ORDER BY s.lemma, s.pos, s.rank",
-        ordered,
+        f"SELECT lemma, pos, body FROM meaning WHERE lemma IN ({_placeholders(len(lemmas))})",  # noqa: S608
+        sorted(lemmas),
     )
-    senses: dict[tuple[str, int], list[SenseRow]] = defaultdict(list)
-    for lemma, pos, *rest in rows:
-        senses[lemma, pos].append(tuple(rest))
-    return senses
-
-
-def _entry(lemma: str, senses_by_pos: list[list[SenseRow]], poses: list[int]) -> Entry:
-    word = lemma.replace("_", " ")
-    return {
-        "word": word,
-        "phonetics": [],
-        "meanings": [
-            _meaning(word, pos, rows) for pos, rows in zip(poses, senses_by_pos, strict=True)
-        ],
-        "license": dict(LICENSE),
-        "sourceUrls": [schema.SOURCE_URL],
-    }
-
-
-def _meaning(word: str, pos: int, rows: list[SenseRow]) -> Entry:
-    """One part of speech: its definitions, and the union of their (ant)onyms."""
-    definitions = []
-    all_synonyms: dict[str, None] = {}
-    all_antonyms: dict[str, None] = {}
-    for antonyms_text, definition_text, example, words in rows:
-        synonyms = [w for w in words.split(schema.LIST_SEPARATOR) if w.lower() != word]
-        antonyms = antonyms_text.split(schema.LIST_SEPARATOR) if antonyms_text else []
-        definition: Entry = {
-            "definition": definition_text,
-            "synonyms": synonyms,
-            "antonyms": antonyms,
-        }
-        if example:
-            definition["example"] = example
-        definitions.append(definition)
-        all_synonyms.update(dict.fromkeys(synonyms))
-        all_antonyms.update(dict.fromkeys(antonyms))
-    return {
-        "partOfSpeech": schema.POS_NAMES[pos],
-        "definitions": definitions,
-        "synonyms": list(all_synonyms),
-        "antonyms": list(all_antonyms),
-    }
+    return {(lemma, pos): body for lemma, pos, body in rows}

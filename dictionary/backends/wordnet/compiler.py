@@ -12,11 +12,11 @@ import hashlib
 import os
 import sqlite3
 import tempfile
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Container, Iterable, Iterator
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from . import schema, wndb
+from . import morphology, render, schema, wndb
 from .wndb import Synset, SynsetKey, WordNetFormatError
 
 LICENSE_FILE_NAME = "wordnet-LICENSE"
@@ -31,14 +31,20 @@ class SourceMissing(FileNotFoundError):
 
 
 @dataclass(frozen=True)
-class BuildReport:
-    output: Path
-    license_path: Path
-    size: int
+class Counts:
     lemmas: int
     synsets: int
     senses: int
     exceptions: int
+    forms: int  # answered in advance: every index lemma and exception-list form
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    output: Path
+    license_path: Path
+    size: int
+    counts: Counts
 
 
 def source_files(source: Path) -> list[Path]:
@@ -65,21 +71,40 @@ def compile_wordnet(source: Path, output: Path) -> BuildReport:
         memory.close()
     license_path = output.parent / LICENSE_FILE_NAME
     _write_atomically(license_path, lambda tmp: tmp.write_text(license_text, encoding="utf-8"))
-    return BuildReport(output, license_path, output.stat().st_size, *counts)
+    return BuildReport(output, license_path, output.stat().st_size, counts)
 
 
-def _fill(db: sqlite3.Connection, source: Path) -> tuple[str, tuple[int, int, int, int]]:
+def _fill(db: sqlite3.Connection, source: Path) -> tuple[str, Counts]:
     """Load every table; return the licence text and the row counts."""
     db.executescript(schema.DDL)
     license_text, synsets = _read_all_synsets(source)
-    ids = {key: number for number, key in enumerate(sorted(synsets), start=1)}
-    db.executemany("INSERT INTO synset VALUES (?, ?, ?, ?)", _synset_rows(synsets, ids))
-    senses = sorted(_sense_rows(source, synsets, ids))
-    db.executemany("INSERT INTO sense VALUES (?, ?, ?, ?, ?)", senses)
-    exceptions = sorted(_exception_rows(source))
-    db.executemany("INSERT INTO exception VALUES (?, ?, ?, ?)", exceptions)
-    counts = (len({row[0] for row in senses}), len(synsets), len(senses), len(exceptions))
+    senses = _senses_by_meaning(source, synsets)
+    exceptions = _read_exceptions(source)
+    meanings = {key: render.meaning(*key, senses[key]) for key in sorted(senses)}
+    zdict = _zdict(list(meanings.values()))
+    compress = schema.compressor(zdict)
+    db.executemany(
+        "INSERT INTO meaning VALUES (?, ?, ?)",
+        ((lemma, pos, compress(body)) for (lemma, pos), body in meanings.items()),
+    )
+    forms = sorted({morphology.to_lemma_spelling(form) for form, _ in [*senses, *exceptions]})
+    answers = _answer_rows(forms, exceptions, senses)
+    db.executemany("INSERT INTO answer VALUES (?, ?, ?, ?)", answers)
+    exception_rows = [
+        (form, pos, rank, base)
+        for (form, pos), bases in sorted(exceptions.items())
+        for rank, base in enumerate(bases)
+    ]
+    db.executemany("INSERT INTO exception VALUES (?, ?, ?, ?)", exception_rows)
+    counts = Counts(
+        lemmas=len({lemma for lemma, _ in senses}),
+        synsets=len(synsets),
+        senses=sum(map(len, senses.values())),
+        exceptions=len(exception_rows),
+        forms=len(forms),
+    )
     db.executemany("INSERT INTO meta VALUES (?, ?)", _meta_rows(source, license_text, counts))
+    db.execute("INSERT INTO meta VALUES (?, ?)", (schema.ZDICT_KEY, zdict))
     db.commit()
     return license_text, counts
 
@@ -96,46 +121,64 @@ def _read_all_synsets(source: Path) -> tuple[str, dict[SynsetKey, Synset]]:
     return license_text, synsets
 
 
-def _synset_rows(synsets: dict[SynsetKey, Synset], ids: dict[SynsetKey, int]) -> Iterator[tuple]:
-    for key, synset in synsets.items():
-        words = schema.LIST_SEPARATOR.join(wndb.display(word) for word in synset.words)
-        yield ids[key], synset.definition, synset.example, words
-
-
-def _sense_rows(
-    source: Path, synsets: dict[SynsetKey, Synset], ids: dict[SynsetKey, int]
-) -> Iterator[tuple]:
-    """(lemma, pos, rank, synset id, antonyms) for every sense of every index file."""
+def _senses_by_meaning(
+    source: Path, synsets: dict[SynsetKey, Synset]
+) -> dict[tuple[str, int], list[render.Sense]]:
+    """Every sense of every index file, by (lemma, part of speech), in sense order."""
+    senses: dict[tuple[str, int], list[render.Sense]] = {}
     for pos, name in enumerate(schema.POS_FILES):
         path = source / f"index.{name}"
         for lemma, keys in wndb.read_index(path, pos):
-            for rank, key in enumerate(keys):
+            for key in keys:
                 if key not in synsets:
                     raise WordNetFormatError(f"{path}: {lemma} points to missing synset {key}")
-                yield lemma, pos, rank, ids[key], _antonyms(lemma, synsets[key], synsets)
+            senses[lemma, pos] = [_sense(lemma, synsets[key], synsets) for key in keys]
+    return senses
 
 
-def _antonyms(lemma: str, synset: Synset, synsets: dict[SynsetKey, Synset]) -> str | None:
+def _sense(lemma: str, synset: Synset, synsets: dict[SynsetKey, Synset]) -> render.Sense:
+    words = tuple(wndb.display(word) for word in synset.words)
+    return render.Sense(synset.definition, synset.example, words, _antonyms(lemma, synset, synsets))
+
+
+def _antonyms(lemma: str, synset: Synset, synsets: dict[SynsetKey, Synset]) -> list[str]:
     """The lexical `!` targets of this lemma's own word in the synset, if any."""
     lowered = [word.lower() for word in synset.words]
     if lemma not in lowered:
-        return None
+        return []
     targets = synset.antonyms.get(lowered.index(lemma) + 1, [])
-    words = _unique(wndb.display(synsets[key].words[number - 1]) for key, number in targets)
-    return schema.LIST_SEPARATOR.join(words) or None
+    return _unique(wndb.display(synsets[key].words[number - 1]) for key, number in targets)
 
 
-def _exception_rows(source: Path) -> Iterator[tuple[str, int, int, str]]:
+def _read_exceptions(source: Path) -> dict[tuple[str, int], list[str]]:
+    """(form, part of speech) -> its distinct base forms, in file order."""
+    exceptions: dict[tuple[str, int], list[str]] = {}
     for pos, name in enumerate(schema.POS_FILES):
-        bases: dict[str, list[str]] = {}
-        for form, form_bases in wndb.read_exceptions(source / f"{name}.exc"):
-            bases.setdefault(form, []).extend(form_bases)
-        for form, form_bases in bases.items():
-            for rank, base in enumerate(_unique(form_bases)):
-                yield form, pos, rank, base
+        for form, bases in wndb.read_exceptions(source / f"{name}.exc"):
+            exceptions.setdefault((form, pos), []).extend(bases)
+    return {key: _unique(bases) for key, bases in exceptions.items()}
 
 
-def _meta_rows(source: Path, license_text: str, counts: tuple[int, ...]) -> list[tuple[str, str]]:
+def _zdict(bodies: list[bytes]) -> bytes:
+    """A preset dictionary of typical meanings: an even sample of them, cut to size."""
+    step = max(1, len(bodies) // 400)
+    return b"".join(bodies[::step])[-schema.ZDICT_SIZE :]
+
+
+def _answer_rows(
+    forms: Iterable[str],
+    exceptions: morphology.Exceptions,
+    known: Container[tuple[str, int]],
+) -> Iterator[tuple[str, int, str, int]]:
+    """The morphology of each form, as the backend would compute it at run time."""
+    for form in forms:
+        chosen = morphology.select(form, morphology.tiers(form, exceptions), known)
+        ranked = enumerate((lemma, pos) for lemma, poses in chosen.items() for pos in poses)
+        for rank, (lemma, pos) in ranked:
+            yield form, rank, lemma, pos
+
+
+def _meta_rows(source: Path, license_text: str, counts: Counts) -> list[tuple[str, str]]:
     checksum = hashlib.sha256()
     for path in source_files(source):
         checksum.update(path.name.encode() + b"\0" + path.read_bytes())
@@ -146,7 +189,7 @@ def _meta_rows(source: Path, license_text: str, counts: tuple[int, ...]) -> list
         ("license_url", schema.LICENSE_URL),
         ("license_text", license_text),
         ("source_sha256", checksum.hexdigest()),
-        *zip(("lemmas", "synsets", "senses", "exceptions"), map(str, counts), strict=True),
+        *((name, str(value)) for name, value in asdict(counts).items()),
     ]
 
 

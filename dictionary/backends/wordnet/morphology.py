@@ -10,7 +10,7 @@ Collocations are also morphed word by word (`runs away` -> run away).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Container, Iterable, Mapping
 from itertools import islice, product
 
 NOUN, VERB, ADJECTIVE, ADVERB = range(4)
@@ -68,17 +68,18 @@ def exception_forms(form: str) -> list[str]:
 
 def detach(word: str, pos: int) -> list[str]:
     """Bases the suffix rules give for one word, unchecked (morph.c's morphword)."""
-    suffix_kept = ""
+    stem, suffix_kept = word, ""
     if pos == NOUN and word.endswith("ful"):
-        word, suffix_kept = word[: -len("ful")], "ful"
+        stem, suffix_kept = word[: -len("ful")], "ful"
     elif pos == NOUN and (word.endswith("ss") or len(word) <= 2):
         return []
-    bases = (
-        word[: -len(suffix)] + replacement + suffix_kept
-        for suffix, replacement in DETACHMENT_RULES[pos]
-        if word.endswith(suffix) and len(word) > len(suffix)
-    )
-    return [base for base in _unique(bases) if base != word + suffix_kept]
+    bases: list[str] = []
+    for suffix, replacement in DETACHMENT_RULES[pos]:
+        if stem.endswith(suffix) and len(stem) > len(suffix):
+            base = stem[: -len(suffix)] + replacement + suffix_kept
+            if base != word and base not in bases:
+                bases.append(base)
+    return bases
 
 
 def word_forms(word: str, pos: int, exceptions: Exceptions) -> list[str]:
@@ -88,13 +89,13 @@ def word_forms(word: str, pos: int, exceptions: Exceptions) -> list[str]:
 
 def candidates(form: str, exceptions: Exceptions) -> dict[int, list[str]]:
     """Possible lemmas of `form` per part of speech, the form itself first."""
-    return {pos: _candidates_for(form, pos, exceptions) for pos in DETACHMENT_RULES}
-
-
-def _candidates_for(form: str, pos: int, exceptions: Exceptions) -> list[str]:
-    whole = word_forms(form, pos, exceptions)
     parts = _WORD_SEPARATOR.split(form)
-    if (form, pos) in exceptions or len(parts) == 1:
+    return {pos: _candidates_for(form, parts, pos, exceptions) for pos in DETACHMENT_RULES}
+
+
+def _candidates_for(form: str, parts: list[str], pos: int, exceptions: Exceptions) -> list[str]:
+    whole = word_forms(form, pos, exceptions)
+    if len(parts) == 1 or (form, pos) in exceptions:
         return whole
     options = [word_forms(word, pos, exceptions) for word in parts[::2]]
     separators = [*parts[1::2], ""]
@@ -132,7 +133,7 @@ def _loose(lemma: str) -> tuple[str, ...]:
 
 
 def select(
-    form: str, ranked: Iterable[Mapping[int, list[str]]], known: set[tuple[str, int]]
+    form: str, ranked: Iterable[Mapping[int, list[str]]], known: Container[tuple[str, int]]
 ) -> dict[str, list[int]]:
     """Lemmas that exist, with their parts of speech, from the first tier that has any.
 

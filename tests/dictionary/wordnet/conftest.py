@@ -4,6 +4,8 @@ installed, from Debian's real WordNet files (required in CI, where `CI` is set).
 from __future__ import annotations
 
 import os
+import shutil
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -38,3 +40,12 @@ def debian_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def wordnet(debian_db: Path) -> WordNetDictionary:
     return WordNetDictionary(debian_db)
+
+
+def without_answers(db: Path, copy: Path) -> WordNetDictionary:
+    """A copy of `db` with no answers made at build time: every lookup runs the morphology."""
+    shutil.copyfile(db, copy)
+    with sqlite3.connect(copy) as connection:
+        connection.execute("DELETE FROM answer")
+    connection.close()
+    return WordNetDictionary(copy)

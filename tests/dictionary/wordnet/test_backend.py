@@ -15,6 +15,8 @@ from dictionary.backends import base
 from dictionary.backends.wordnet import WordNetDictionary, backend, compiler, schema
 from tests.conftest import WORDNET_SAMPLE as SAMPLE_SOURCE
 
+from .conftest import without_answers
+
 
 def parts_of_speech(lookup: base.Lookup) -> list[tuple[str, list[str]]]:
     assert lookup.entries is not None
@@ -95,6 +97,19 @@ def test_inflections_and_spellings_find_their_lemmas(
     assert parts_of_speech(sample.lookup(word)) == expected
 
 
+def test_answers_made_at_build_time_equal_the_morphology_at_run_time(
+    sample: WordNetDictionary, sample_db: Path, tmp_path: Path
+) -> None:
+    with sqlite3.connect(sample_db) as connection:
+        forms = [form for (form,) in connection.execute("SELECT DISTINCT form FROM answer")]
+    connection.close()
+    morphed = without_answers(sample_db, tmp_path / "morphed.sqlite3")
+    assert len(forms) > 20
+    for form in forms:
+        word = form.replace("_", " ")
+        assert sample.lookup(word).body == morphed.lookup(word).body, word
+
+
 def test_a_proper_noun_lists_its_other_capitalised_words(sample: WordNetDictionary) -> None:
     noun = meaning(sample.lookup("einstein"), "einstein", "noun")
     assert noun["synonyms"] == ["Albert Einstein"]
@@ -166,8 +181,10 @@ def test_one_read_only_connection_per_thread(sample_db: Path, opened: CountingCo
     worker.start()
     worker.join()
     assert opened.calls == 2
+    connection = dictionary._connection()
+    assert connection.execute("PRAGMA cache_size").fetchone() == (-backend.PAGE_CACHE_KIB,)
     with pytest.raises(sqlite3.OperationalError, match="readonly"):
-        dictionary._connection().execute("DELETE FROM meta")
+        connection.execute("DELETE FROM meta")
 
 
 def test_a_forked_process_opens_its_own_connection(

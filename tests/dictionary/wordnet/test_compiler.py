@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import sqlite3
 import subprocess
@@ -21,7 +22,7 @@ def body_lines(path: Path) -> list[str]:
     return [line for line in path.read_text().splitlines() if line.strip() and line[:2] != "  "]
 
 
-def meta(db: Path) -> dict[str, str]:
+def meta(db: Path) -> dict[str, str | bytes]:
     with sqlite3.connect(db) as connection:
         return dict(connection.execute("SELECT key, value FROM meta"))
 
@@ -30,24 +31,48 @@ def copy_sample(tmp_path: Path) -> Path:
     return Path(shutil.copytree(SAMPLE_SOURCE, tmp_path / "source"))
 
 
-def test_every_synset_sense_and_exception_of_the_source_is_stored(sample_db: Path) -> None:
+def test_every_sense_and_exception_of_the_source_is_stored(sample_db: Path) -> None:
     names = schema.POS_FILES
     synsets = sum(len(body_lines(SAMPLE_SOURCE / f"data.{n}")) for n in names)
-    index_lines = [line.split() for n in names for line in body_lines(SAMPLE_SOURCE / f"index.{n}")]
+    index = {
+        (fields[0], pos): int(fields[2])
+        for pos, n in enumerate(names)
+        for fields in map(str.split, body_lines(SAMPLE_SOURCE / f"index.{n}"))
+    }
     exceptions = sum(
         len(line.split()) - 1 for n in names for line in body_lines(SAMPLE_SOURCE / f"{n}.exc")
     )
+    stored = meta(sample_db)
     with sqlite3.connect(sample_db) as connection:
-        count = {
-            t: connection.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
-            for t in ("synset", "sense", "exception")
+        zdict = stored[schema.ZDICT_KEY]
+        definitions = {
+            (lemma, pos): len(json.loads(schema.decompress(body, zdict))["definitions"])
+            for lemma, pos, body in connection.execute("SELECT lemma, pos, body FROM meaning")
         }
-    assert count == {
-        "synset": synsets,
-        "sense": sum(int(fields[2]) for fields in index_lines),
-        "exception": exceptions,
-    }
-    assert meta(sample_db)["lemmas"] == str(len({fields[0] for fields in index_lines}))
+        stored_exceptions = connection.execute("SELECT count(*) FROM exception").fetchone()[0]
+    assert definitions == index  # one meaning per (lemma, pos), with every sense
+    assert stored_exceptions == exceptions
+    assert (stored["lemmas"], stored["synsets"], stored["senses"]) == (
+        str(len({lemma for lemma, _ in index})),
+        str(synsets),
+        str(sum(index.values())),
+    )
+
+
+def test_every_lemma_and_exception_form_is_answered_in_advance(sample_db: Path) -> None:
+    names = schema.POS_FILES
+    lemmas = {line.split()[0] for n in names for line in body_lines(SAMPLE_SOURCE / f"index.{n}")}
+    irregular = {line.split()[0] for n in names for line in body_lines(SAMPLE_SOURCE / f"{n}.exc")}
+    with sqlite3.connect(sample_db) as connection:
+        forms = {form for (form,) in connection.execute("SELECT DISTINCT form FROM answer")}
+        answered = connection.execute(
+            "SELECT lemma, pos FROM answer WHERE form = 'better' ORDER BY rank"
+        ).fetchall()
+    assert lemmas <= forms
+    # An exception form whose bases are all missing from the sample has no answer rows.
+    assert forms - lemmas <= irregular
+    assert meta(sample_db)["forms"] == str(len(lemmas | irregular))
+    assert answered == [("better", 2), ("better", 3), ("good", 2), ("well", 2), ("well", 3)]
 
 
 def test_the_licence_is_stored_inside_and_written_beside_the_database(sample_db: Path) -> None:
