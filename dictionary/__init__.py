@@ -64,9 +64,11 @@ def _start_timer() -> None:
 
 
 def _count_response(response: Response) -> Response:
-    endpoint = request.endpoint or "none"
-    metrics.REQUESTS.labels(request.method, endpoint, str(response.status_code)).inc()
     started = g.get("started")
-    if started is not None:
-        metrics.REQUEST_SECONDS.labels(endpoint).observe(time.perf_counter() - started)
+    metrics.observe_request(
+        request.method,
+        request.endpoint or "none",
+        response.status_code,
+        None if started is None else time.perf_counter() - started,
+    )
     return response

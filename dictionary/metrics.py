@@ -9,6 +9,7 @@ that happened to answer.
 from __future__ import annotations
 
 import os
+from functools import lru_cache
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -51,6 +52,36 @@ CIRCUIT_OPEN = Gauge(
     "1 while a worker's circuit breaker refuses upstream calls.",
     multiprocess_mode="livemax",
 )
+
+
+# Any token is a valid HTTP method; only these become a label value of their own, so
+# that a client cannot create new time series (files, under gunicorn) at will.
+KNOWN_METHODS = frozenset(("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"))
+
+
+def observe_request(method: str, endpoint: str, status: int, seconds: float | None) -> None:
+    """Count one response, and time it when its start was recorded."""
+    method = method if method in KNOWN_METHODS else "other"
+    counter, histogram = _request_series(method, endpoint, status)
+    counter.inc()
+    if seconds is not None:
+        histogram.observe(seconds)
+
+
+def count_lookup(source: str, cache: str, outcome: str) -> None:
+    _lookup_series(source, cache, outcome).inc()
+
+
+# Label values come from small fixed sets (methods above, route names, statuses, backend
+# names), so each series is looked up once instead of on every request.
+@lru_cache(maxsize=1024)
+def _request_series(method: str, endpoint: str, status: int) -> tuple[Counter, Histogram]:
+    return REQUESTS.labels(method, endpoint, str(status)), REQUEST_SECONDS.labels(endpoint)
+
+
+@lru_cache(maxsize=256)
+def _lookup_series(source: str, cache: str, outcome: str) -> Counter:
+    return LOOKUPS.labels(source, cache, outcome)
 
 
 def render() -> tuple[bytes, str]:

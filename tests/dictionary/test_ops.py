@@ -61,3 +61,14 @@ def test_metrics_count_requests_lookups_and_upstream_calls(client: FlaskClient) 
     assert _sample(client, LOOKUP_200) - before[LOOKUP_200] == 2
     assert _sample(client, CACHE_HITS) - before[CACHE_HITS] == 1
     assert _sample(client, UPSTREAM_404) - before[UPSTREAM_404] == 1
+
+
+def test_unknown_methods_share_one_label_value(client: FlaskClient) -> None:
+    """A client inventing methods must not create new series (files, under gunicorn)."""
+    other = 'dictionary_http_requests_total{endpoint="none",method="other",status="405"}'
+    before = _sample(client, other)
+    for method in ("FOO", "BAR", "PROPFIND"):
+        assert client.open("/hello", method=method).status_code == 405
+    text = client.get("/-/metrics").get_data(as_text=True)
+    assert _sample(client, other) - before == 3
+    assert 'method="FOO"' not in text
