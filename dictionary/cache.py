@@ -121,6 +121,7 @@ class LookupCache:
         now = self._clock()
         fresh_until = now + self._ttl_for(lookup)
         stored = _Stored(lookup, fresh_until, fresh_until + self._stale_ttl)
-        with self._lock, contextlib.suppress(ValueError):  # larger than the whole cache
-            self._items[word] = stored
+        if self._items.maxsize:  # 0: the cache is disabled
+            with self._lock, contextlib.suppress(ValueError):  # larger than the whole cache
+                self._items[word] = stored
         return stored

@@ -30,15 +30,17 @@ def lookup(word: str) -> Response:
 
 def _lookup_response(answer: Answer) -> Response:
     lookup = answer.lookup
-    metrics.LOOKUPS.labels(
-        lookup.source, answer.cache, "found" if lookup.found else "not_found"
-    ).inc()
-    response = Response(
-        lookup.response_body, 200 if lookup.found else 404, mimetype="application/json"
-    )
+    metrics.count_lookup(lookup.source, answer.cache, "found" if lookup.found else "not_found")
     # A stale answer was served only because the backend failed: nobody should keep it.
     stale = answer.cache == STALE
-    response.headers["Cache-Control"] = "no-cache" if stale else f"public, max-age={answer.max_age}"
-    response.headers["X-Dictionary-Source"] = lookup.source
-    response.headers["X-Dictionary-Cache"] = answer.cache
-    return response
+    headers = {
+        "Cache-Control": "no-cache" if stale else f"public, max-age={answer.max_age}",
+        "X-Dictionary-Source": lookup.source,
+        "X-Dictionary-Cache": answer.cache,
+    }
+    return Response(
+        lookup.response_body,
+        200 if lookup.found else 404,
+        headers=headers,
+        mimetype="application/json",
+    )

@@ -139,6 +139,13 @@ def test_an_answer_larger_than_the_cache_is_served_but_not_kept(
     assert len(cache) == 0
 
 
+def test_a_zero_byte_cache_is_disabled(backend: Backend, clock: Clock) -> None:
+    cache = make_cache(backend, clock, max_bytes=0)
+    assert [cache.fetch("hello").cache for _ in range(2)] == [MISS, MISS]
+    assert backend.calls == ["hello", "hello"]
+    assert len(cache) == 0
+
+
 def _concurrently(backend: Backend, count: int, target: Callable[[], None]) -> None:
     """Start `count` threads on `target`, release the backend once one call is in, join all."""
     backend.gate = threading.Event()
