@@ -66,6 +66,8 @@ def _notes(row: Row) -> str:
         notes.append(f"RSS growth after warm-up: {_growth(row):+.1f}%")
     if row.reruns:
         notes.append(f"{row.reruns} round(s) re-run: one worker had all the connections")
+    if row.unbalanced:
+        notes.append(f"**{row.unbalanced} round(s) kept with one worker doing all the work**")
     return "; ".join(notes)
 
 
