@@ -195,3 +195,22 @@ def test_a_forked_process_opens_its_own_connection(
     monkeypatch.setattr(backend.os, "getpid", lambda: -1)
     dictionary.lookup("hello")
     assert opened.calls == 2
+
+
+def test_every_query_searches_a_primary_key(sample: WordNetDictionary) -> None:
+    """No lookup makes SQLite scan a table (a row-value IN list would: see the reference)."""
+    statements: list[str] = []
+    sample._connection().set_trace_callback(statements.append)
+    for word in ("goose", "geese", "ice creams", "runs away", "dead end", "xyzzy"):
+        sample.lookup(word)
+    queries = {s for s in statements if s.startswith("SELECT")}
+    assert len(queries) >= 3  # the answer join, exceptions, meanings
+    with sqlite3.connect(sample.path) as connection:
+        plans = {q: [r[3] for r in connection.execute(f"EXPLAIN QUERY PLAN {q}")] for q in queries}
+    connection.close()
+    for query, steps in plans.items():
+        assert steps, query
+        assert all(step.startswith("SEARCH") and "PRIMARY KEY" in step for step in steps), (
+            query,
+            steps,
+        )
