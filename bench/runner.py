@@ -6,6 +6,7 @@ import re
 import secrets
 import statistics
 import string
+import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, ExitStack, nullcontext
@@ -16,6 +17,8 @@ from bench import procs, wrk
 from bench.scenarios import FAKE, Group, Scenario, ServerSpec
 from tests.fakes.upstream import PREFIX, refused_url
 from tests.servers import Server, free_port, gunicorn
+
+WARMUP_PIECE_S = 5
 
 ACCESS_LINE = re.compile(r'^\S+ "[A-Z]+ [^"]* HTTP/[\d.]+" \d{3} ')
 
@@ -60,6 +63,11 @@ class Row:
     results: list[wrk.WrkResult] = field(default_factory=list)
     reruns: int = 0  # rounds measured again because one worker got all the connections
     unbalanced: int = 0  # rounds where that still happened on the last try
+    logged_s: float = 0.0  # load time of every attempt, re-runs included: the log covers it all
+    # From the first attempt's start to the last one's end: time-based events (a circuit's
+    # cool-down ending) happen on this clock, whichever row is being measured at the time.
+    first_started: float = 0.0
+    last_ended: float = 0.0
     peak_rss_mib: float = 0.0
     probe: dict[str, float] | None = None
     log: dict[str, int] = field(default_factory=lambda: {"lines": 0, "tracebacks": 0, "bytes": 0})
@@ -88,6 +96,10 @@ class Row:
     @property
     def worst_p99_ms(self) -> float:
         return max(r.p99_ms for r in self.results)
+
+    @property
+    def span_s(self) -> float:
+        return self.last_ended - self.first_started
 
     @property
     def seconds(self) -> float:
@@ -171,14 +183,21 @@ def _start_servers(
 
 
 def _warm_up(group: Group, settings: Settings, targets: dict[str, tuple[str, int]]) -> None:
+    """Load each server for the warm-up time, in pieces of at most WARMUP_PIECE_S seconds.
+
+    Each piece opens new connections, so every worker gets some: in one long piece all
+    connections may stay on one worker, and the other then warms up during the measurement.
+    """
     seconds = settings.long_warmup if group.long_run else settings.warmup
-    if seconds <= 0:
-        return
     for scenario in group.scenarios:
         load = scenario.load
         if group.warmup_mode:
             load = replace(load, mode=group.warmup_mode)
-        wrk.run(targets[scenario.server][0], _salted(load, "warm"), seconds)
+        left, piece = seconds, 0
+        while left > 0:
+            url = targets[scenario.server][0]
+            wrk.run(url, _salted(load, f"warm{letters(piece)}"), min(left, WARMUP_PIECE_S))
+            left, piece = left - WARMUP_PIECE_S, piece + 1
 
 
 def _measure(
@@ -197,6 +216,7 @@ def _measure(
     seconds = settings.long_seconds if group.long_run else settings.seconds
     workers = procs.children(pid) or [pid]
     tries = 1 if group.long_run else settings.reruns + 1
+    row.first_started = row.first_started or time.monotonic()
     for attempt in range(tries):
         before = [procs.cpu_ticks(worker) for worker in workers]
         sampler = procs.RssSampler(pid) if group.long_run else nullcontext()
@@ -205,6 +225,7 @@ def _measure(
         )
         with sampler as rss, prober as probe:
             result = wrk.run(url, _salted(scenario.load, f"{salt}t{letters(attempt)}"), seconds)
+        row.logged_s += result.duration_s  # the log is read over every attempt
         if probe is not None:
             _add_probe(row, probe)  # every attempt counts: a failed probe is never retried away
         if _balanced(workers, before):
@@ -214,6 +235,7 @@ def _measure(
             break
         row.reruns += 1
     row.results.append(result)
+    row.last_ended = time.monotonic()
     peaks = [procs.status_kib(worker, "VmHWM") or 0 for worker in workers]
     row.peak_rss_mib = max(row.peak_rss_mib, max(peaks) / 1024)
     if rss is not None:
