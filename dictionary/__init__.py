@@ -7,9 +7,8 @@ from __future__ import annotations
 
 import logging
 import os
-import time
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, request
 
 from dictionary import errors, metrics, ops, views
 from dictionary.backends import build_dictionary
@@ -21,7 +20,8 @@ from dictionary.config import Config
 def create_app(config: Config | None = None, backend: Dictionary | None = None) -> Flask:
     """Build the app from `config` (default: the environment) and an optional backend."""
     config = config or Config.from_env()
-    app = Flask(__name__)
+    # No static folder: every path belongs to the API (Flask would route /static/... to files).
+    app = Flask(__name__, static_folder=None)
     # Flask's automatic OPTIONS answers have an HTML content type; ours are JSON 405s.
     app.config["PROVIDE_AUTOMATIC_OPTIONS"] = False
     app.extensions["dictionary"] = LookupCache(
@@ -34,7 +34,7 @@ def create_app(config: Config | None = None, backend: Dictionary | None = None) 
     errors.register_error_handlers(app)
     app.register_blueprint(ops.bp, url_prefix="/-")
     app.register_blueprint(views.bp)
-    app.before_request(_start_timer)
+    app.wsgi_app = metrics.RequestClock(app.wsgi_app)  # type: ignore[method-assign]
     app.after_request(_count_response)
     return app
 
@@ -59,16 +59,12 @@ def _ttl(config: Config, lookup: Lookup) -> int:
     return config.cache_negative_ttl
 
 
-def _start_timer() -> None:
-    g.started = time.perf_counter()
-
-
 def _count_response(response: Response) -> Response:
-    started = g.get("started")
+    current = request._get_current_object()  # type: ignore[attr-defined]  # one proxy lookup
     metrics.observe_request(
-        request.method,
-        request.endpoint or "none",
+        current.method,
+        current.endpoint or "none",
         response.status_code,
-        None if started is None else time.perf_counter() - started,
+        metrics.RequestClock.elapsed(current.environ),
     )
     return response

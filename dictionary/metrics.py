@@ -9,7 +9,10 @@ that happened to answer.
 from __future__ import annotations
 
 import os
+import time
+from collections.abc import Iterable
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -20,6 +23,9 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 REQUESTS = Counter(
     "dictionary_http_requests_total",
@@ -57,6 +63,27 @@ CIRCUIT_OPEN = Gauge(
 # Any token is a valid HTTP method; only these become a label value of their own, so
 # that a client cannot create new time series (files, under gunicorn) at will.
 KNOWN_METHODS = frozenset(("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"))
+
+
+class RequestClock:
+    """WSGI middleware that notes when a request arrived, for the duration histogram.
+
+    Cheaper than a Flask before_request hook writing to `g` on every request.
+    """
+
+    KEY = "dictionary.started"
+
+    def __init__(self, wsgi_app: WSGIApplication) -> None:
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        environ[self.KEY] = time.perf_counter()
+        return self.wsgi_app(environ, start_response)
+
+    @classmethod
+    def elapsed(cls, environ: WSGIEnvironment) -> float | None:
+        started = environ.get(cls.KEY)
+        return None if started is None else time.perf_counter() - started
 
 
 def observe_request(method: str, endpoint: str, status: int, seconds: float | None) -> None:

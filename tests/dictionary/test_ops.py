@@ -72,3 +72,13 @@ def test_unknown_methods_share_one_label_value(client: FlaskClient) -> None:
     text = client.get("/-/metrics").get_data(as_text=True)
     assert _sample(client, other) - before == 3
     assert 'method="FOO"' not in text
+
+
+LOOKUP_TIMED = 'dictionary_http_request_duration_seconds_count{endpoint="dictionary.lookup"}'
+
+
+def test_every_request_is_timed(client: FlaskClient) -> None:
+    before = _sample(client, LOOKUP_TIMED)
+    client.get("/hello")
+    client.get("/a/b")  # refused by validation: still timed
+    assert _sample(client, LOOKUP_TIMED) - before == 2

@@ -117,3 +117,10 @@ def test_operational_words_remain_lookups(
     response = client.get(f"/{word}")
     assert response.status_code == 404  # the fake upstream does not know them
     assert upstream.words_requested() == [word]
+
+
+def test_no_path_is_served_from_files(client: FlaskClient) -> None:
+    """Flask's default /static/<file> route would answer these from the filesystem."""
+    response = client.get("/static/app.py")
+    assert response.status_code == 400
+    assert response.json["error"] == "invalid_word"
