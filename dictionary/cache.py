@@ -114,6 +114,8 @@ class LookupCache:
         return Answer(stored.lookup, state, max(0, math.ceil(stored.fresh_until - self._clock())))
 
     def _get(self, word: str) -> _Stored | None:
+        if not self._items.maxsize:  # 0: the cache is disabled
+            return None
         with self._lock:
             return self._items.get(word)
 
