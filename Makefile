@@ -69,7 +69,7 @@ bench-tools:
 	    apt-get install -y --no-install-recommends wrk wordnet-base || \
 	    { apt-get update && apt-get install -y --no-install-recommends wrk wordnet-base; }; }
 
-bench: $(BIN)/activate bench-tools ## measure the app against bare Flask and the original app (about 10 min; bench/results/)
+bench: $(BIN)/activate bench-tools ## measure the app against bare Flask and the original app (about 17 min; bench/results/)
 	$(BIN)/python -m bench
 
 bench-smoke: $(BIN)/activate bench-tools ## run every benchmark scenario for a second: the harness works and stops
