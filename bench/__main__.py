@@ -20,12 +20,10 @@ from bench import procs, report, wordnet, wrk
 from bench.runner import Row, Settings, run_group
 from bench.scenarios import Group, groups
 from dictionary.backends.wordnet import WordNetDictionary
-from dictionary.validation import InvalidWord, normalise_word
 from tests.servers import REPO
 
 RESULTS = Path(__file__).resolve().parent / "results"
 IN_PROCESS = "wordnet"  # the pseudo-group of the embedded dictionary's in-process figures
-WORDNET_SOURCE = Path("/usr/share/wordnet")
 SMOKE = Settings(
     seconds=1,
     warmup=0,
@@ -57,18 +55,8 @@ def wordnet_database(out: Path) -> Path:
 def words_file(out: Path) -> Path:
     """Every WordNet lemma the app accepts, one URL path a line, for random lookups."""
     path = out / "wordnet-lemmas.txt"
-    lemmas: set[str] = set()
-    for pos in ("noun", "verb", "adj", "adv"):
-        for line in (WORDNET_SOURCE / f"index.{pos}").read_text(errors="replace").splitlines():
-            if line and not line.startswith(" "):
-                lemmas.add(line.split(" ", 1)[0].replace("_", " "))
-    paths = []
-    for lemma in sorted(lemmas):
-        try:
-            paths.append("/" + quote(normalise_word(lemma), safe=""))
-        except InvalidWord:
-            continue
-    path.write_text("\n".join(paths) + "\n")
+    lemmas = wordnet.accepted(wordnet.words("index.{pos}"))
+    path.write_text("".join(f"/{quote(lemma, safe='')}\n" for lemma in lemmas))
     return path
 
 

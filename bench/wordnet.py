@@ -15,14 +15,15 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from dictionary.backends.wordnet import schema
+from dictionary.validation import InvalidWord, normalise_word
 from tests.servers import REPO
 
 SOURCE = Path("/usr/share/wordnet")
-POS_FILES = ("noun", "verb", "adj", "adv")
 SUFFIXES = ("s", "es", "ed", "ing", "er", "est")
 CONSONANTS = "bcdfghjklmnpqrstvwxz"  # strings of these are (almost) never words
 THREADS = 8  # gunicorn.conf.py's default threads per worker
@@ -69,21 +70,34 @@ def measure(database: Path, out: Path, lookups: int, build: bool) -> Figures:
     )
 
 
-def _words(name: str) -> list[str]:
-    """First fields of the non-header lines of one kind of file, over the four parts of speech."""
-    words = set()
-    for pos in POS_FILES:
+def words(name: str) -> list[str]:
+    """First fields of the non-header lines of one kind of file (`index.{pos}`, `{pos}.exc`)
+    over the four parts of speech, as people write them (spaces, not `_`)."""
+    found = set()
+    for pos in schema.POS_FILES:
         for line in (SOURCE / name.format(pos=pos)).read_text(errors="replace").splitlines():
             if line and not line.startswith(" "):
-                words.add(line.split(" ", 1)[0].replace("_", " "))
-    return sorted(words)
+                found.add(line.split(" ", 1)[0].replace("_", " "))
+    return sorted(found)
+
+
+def accepted(candidates: Iterable[str]) -> list[str]:
+    """The candidates the app would look up, normalised; a few lemmas hold digits or
+    slashes, which the app refuses."""
+    normalised = []
+    for word in candidates:
+        try:
+            normalised.append(normalise_word(word))
+        except InvalidWord:
+            continue
+    return normalised
 
 
 def inputs(seed: int, count: int) -> dict[str, list[str]]:
     """Random lemmas; and a mix of ¼ lemmas, ¼ irregular forms, ¼ regular inflections, ¼ misses."""
     rng = random.Random(seed)  # noqa: S311 - sampling words, not secrets
-    lemmas = _words("index.{pos}")
-    irregular = _words("{pos}.exc")
+    lemmas = words("index.{pos}")
+    irregular = words("{pos}.exc")
     single = [lemma for lemma in lemmas if lemma.isalpha()]
     quarter = count // 4
     mixed = [
@@ -103,9 +117,9 @@ def _rss_kib() -> int:
     raise RuntimeError("no VmRSS in /proc/self/status")
 
 
-def _latencies_us(lookup: Callable[[str], object], words: list[str]) -> tuple[float, float]:
+def _latencies_us(lookup: Callable[[str], object], sample: list[str]) -> tuple[float, float]:
     spent = []
-    for word in words:
+    for word in sample:
         started = time.perf_counter_ns()
         lookup(word)
         spent.append((time.perf_counter_ns() - started) / 1e3)
@@ -116,23 +130,13 @@ def _latencies_us(lookup: Callable[[str], object], words: list[str]) -> tuple[fl
 def probe(database: Path, seed: int, count: int) -> dict[str, object]:
     """Run in a fresh interpreter: memory first (THREADS connections), then latency."""
     from dictionary.backends.wordnet import WordNetDictionary
-    from dictionary.validation import InvalidWord, normalise_word
 
-    def valid(word: str) -> str | None:
-        try:
-            return normalise_word(word)
-        except InvalidWord:  # a few lemmas hold digits or slashes; the app refuses them
-            return None
-
-    words = {
-        name: [w for w in map(valid, candidates) if w]
-        for name, candidates in inputs(seed, count).items()
-    }
+    lists = {name: accepted(candidates) for name, candidates in inputs(seed, count).items()}
     before = _rss_kib()
     dictionary = WordNetDictionary(database)
     threads = [
         threading.Thread(target=lambda part=part: [dictionary.lookup(w) for w in part])
-        for part in (words["warm"][i::THREADS] for i in range(THREADS))
+        for part in (lists["warm"][i::THREADS] for i in range(THREADS))
     ]
     for thread in threads:
         thread.start()
@@ -141,8 +145,8 @@ def probe(database: Path, seed: int, count: int) -> dict[str, object]:
     added = (_rss_kib() - before) / 1024
     return {
         "added_rss_mib": added,
-        "random_us": _latencies_us(dictionary.lookup, words["random"]),
-        "mixed_us": _latencies_us(dictionary.lookup, words["mixed"]),
+        "random_us": _latencies_us(dictionary.lookup, lists["random"]),
+        "mixed_us": _latencies_us(dictionary.lookup, lists["mixed"]),
     }
 
 
