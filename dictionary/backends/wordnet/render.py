@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from ..base import dump_json
-from . import schema
+from . import schema, wndb
 
 LICENSE = {"name": schema.LICENSE_NAME, "url": schema.LICENSE_URL}
 
@@ -33,14 +33,9 @@ class Sense:
     antonyms: Sequence[str]
 
 
-def display(lemma: str) -> str:
-    """A lemma as people write it: WordNet joins collocations with `_`."""
-    return lemma.replace("_", " ")
-
-
 def meaning(lemma: str, pos: int, senses: Iterable[Sense]) -> bytes:
     """One part of speech: its definitions in sense order, and the union of their (ant)onyms."""
-    word = display(lemma)
+    word = wndb.display(lemma)
     definitions = []
     all_synonyms: dict[str, None] = {}
     all_antonyms: dict[str, None] = {}
@@ -79,7 +74,7 @@ def entries(meanings: Iterable[tuple[str, bytes]]) -> bytes | None:
         if lemma != current:
             if current is not None:
                 parts.append(_ENTRY_TAIL + b",")
-            parts += (_ENTRY_HEAD, dump_json(display(lemma)), _ENTRY_MEANINGS)
+            parts += (_ENTRY_HEAD, dump_json(wndb.display(lemma)), _ENTRY_MEANINGS)
             current = lemma
         else:
             parts.append(b",")
