@@ -39,7 +39,7 @@ down: ## stop the stack, keeping its data (`docker compose down -v` also deletes
 logs: ## follow the logs of every service (one service: make logs SERVICE=kong)
 	$(COMPOSE) logs -f $(SERVICE)
 
-# The embedded WordNet dictionary (issue 3): built once from Debian's wordnet-base.
+# The embedded WordNet dictionary: built once from Debian's wordnet-base.
 WORDNET_SOURCE ?= /usr/share/wordnet
 WORDNET_DB ?= data/wordnet.sqlite3
 
@@ -55,12 +55,12 @@ $(WORDNET_DB): $(WORDNET_BUILD_CODE) | $(BIN)/activate
 			"apt-get install --no-install-recommends wordnet-base" >&2; exit 1; }
 	$(BIN)/python scripts/build_wordnet.py --source $(WORDNET_SOURCE) --output $@
 
-# Provisioning (issue 5): converge Kong to gateway.yaml through the Admin API.
+# Provisioning: converge Kong to gateway.yaml through the Admin API.
 .PHONY: provision
 provision: $(BIN)/activate ## converge Kong (KONG_ADMIN_URL or localhost:8001) to gateway.yaml; ARGS=plan
 	$(BIN)/python scripts/provision.py $(ARGS)
 
-# --- Benchmark (issue 7). wrk and WordNet come from Debian's packages, installed when missing.
+# --- Benchmark. wrk and WordNet come from Debian's packages, installed when missing.
 .PHONY: bench bench-smoke bench-tools
 
 bench-tools:
@@ -75,7 +75,7 @@ bench: $(BIN)/activate bench-tools ## measure the app against bare Flask and the
 bench-smoke: $(BIN)/activate bench-tools ## run every benchmark scenario for a second: the harness works and stops
 	$(BIN)/python -m bench --smoke --out bench/results/smoke
 
-# --- End to end through the gateway (issue 6). `make test` runs tests/e2e against the Kong double;
+# --- End to end through the gateway. `make test` runs tests/e2e against the Kong double;
 # e2e-live runs the same suite against the real stack of `docker compose up` (it adds e2e-* test
 # consumers to Kong and removes them again when it is done).
 .PHONY: e2e e2e-live

@@ -1,4 +1,4 @@
-"""The results as Markdown: one table, the ratios, and each target of issue 7 met or missed."""
+"""The results as Markdown: one table, the ratios, and each performance target met or missed."""
 
 from __future__ import annotations
 
@@ -109,7 +109,7 @@ def _ratio(a: Row | None, b: Row | None) -> float | None:
 
 
 def ratios(rows: list[Row], settings: Settings) -> list[tuple[str, float | None]]:
-    """The comparisons of issue 7, in 2xx answers per second, same gunicorn settings."""
+    """The comparisons the targets use, in 2xx answers per second, same gunicorn settings."""
     bound = settings.workers * settings.threads / UPSTREAM_DELAY_S
     # gunicorn pins each keep-alive connection to the worker that accepted it, and with as
     # many connections as threads one worker often gets them all (the re-run notes count
@@ -142,7 +142,7 @@ def targets(rows: list[Row], settings: Settings) -> list[Target]:
     out = [
         _at_least("cached lookup", found[0], 0.85, "× bare Flask"),
         _at_least("WordNet lookup of random words", found[1], 0.6, "× bare Flask"),
-        # The issue's anchor (34 req/s) is the original in its own sync ×2 deployment; under
+        # The anchor figure (34 req/s) is the original in its own sync ×2 deployment; under
         # the same 2×8 threads both apps are capped at threads / 50 ms, so 5× is judged against
         # the anchor's deployment and the same-settings ratio is reported beside it.
         _at_least("50 ms upstream vs the original (its sync 2×1)", found[4], 5.0, "× original"),
@@ -222,7 +222,7 @@ def _verdict(target: Target) -> str:
 
 
 def wordnet_section(figures: Figures | None) -> list[str]:
-    """The embedded dictionary in process, against the targets of issue 3."""
+    """The embedded dictionary in process, against its targets."""
     if figures is None:
         return []
     f = figures
@@ -240,7 +240,7 @@ def wordnet_section(figures: Figures | None) -> list[str]:
         ("build time (wall, fresh interpreter)", "< 60 s", build, (f.build_s or 0) < 60),
     ]
     return [
-        "## The embedded dictionary in process (issue 3)",
+        "## The embedded dictionary in process",
         "",
         f"{f.lookups:,} lookups of each kind, seed {f.seed}; a lookup is the backend's whole "
         "answer (morphology, SQLite, inflating, JSON bytes). Mixed: ¼ lemmas, ¼ irregular forms, "
@@ -285,7 +285,7 @@ def render(rows: list[Row], settings: Settings, smoke: bool, figures: Figures | 
         "|---|--:|",
         *(f"| {name} | {'—' if v is None else f'{v:.2f}'} |" for name, v in ratios(rows, settings)),
         "",
-        "## Targets (issue 7)",
+        "## Targets",
         "",
         "| target | goal | measured | met |",
         "|---|---|---|---|",

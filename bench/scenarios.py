@@ -1,4 +1,4 @@
-"""The scenarios of issue 7, grouped by the upstream they need.
+"""The benchmark scenarios, grouped by the upstream they need.
 
 A group starts its servers and its upstream once, warms every scenario up, then
 runs the scenarios in turn for several rounds (A B A B ...), so that both sides
@@ -57,7 +57,7 @@ PACED = {"connections": 16, "pace_ms": 10}
 
 
 def groups(words_file: str, mixed_hot: int = 1000) -> list[Group]:
-    """Every scenario of the issue; `words_file` lists WordNet lemmas as URL paths."""
+    """Every scenario; `words_file` lists WordNet lemmas as URL paths."""
     ours_upstream = ServerSpec("ours", OURS, {"DICTIONARY_BACKEND": "upstream"})
     original = ServerSpec("original", ORIGINAL)
     bare = ServerSpec("bare", BARE)

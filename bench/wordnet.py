@@ -1,4 +1,4 @@
-"""The embedded dictionary in process (issue 3): build time, file size, lookup latency, memory.
+"""The embedded dictionary in process: build time, file size, lookup latency, memory.
 
 `measure` times the build in a fresh interpreter, then runs `python -m bench.wordnet`
 in another one, so that memory is counted from a clean process, as in a worker

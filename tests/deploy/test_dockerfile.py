@@ -1,7 +1,7 @@
 """The app's Dockerfile and .dockerignore: pinned base, non-root, small context, sound COPYs.
 
 No Docker engine runs here, so the Dockerfile is read as text: instructions per stage, then
-the properties issue 4 asks for. .dockerignore is evaluated with Docker's rules (patterns in
+the properties the stack promises. .dockerignore is evaluated with Docker's rules (patterns in
 order, the last match wins, `!` re-includes, a pattern also matches a path's parents).
 """
 
