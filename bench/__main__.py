@@ -80,7 +80,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--group",
         action="append",
-        help=f"run only this group (repeatable), e.g. ceiling; {IN_PROCESS}: the embedded dictionary's figures",
+        help=f"run only this group (repeatable), e.g. ceiling; {IN_PROCESS}: the embedded "
+        "dictionary's figures",
     )
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)

@@ -1,7 +1,8 @@
 """Properties of docker-compose.yml that decide whether `docker compose up -d` works first time.
 
 Checked without a Docker engine, on the file as Compose resolves it with the values of
-.env.example and with no .env at all (a fresh clone), as Kong 3.9.3 needs it (Kong facts §2 and §13).
+.env.example and with no .env at all (a fresh clone), as Kong 3.9.3 needs it
+(Kong facts §2 and §13).
 """
 
 from __future__ import annotations
