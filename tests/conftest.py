@@ -14,6 +14,7 @@ from dictionary import create_app
 from dictionary.backends.wordnet.compiler import compile_wordnet
 from dictionary.config import Config
 from tests.fakes.upstream import FakeUpstream
+from tests.servers import Redis, redis_server
 
 # Short bounds so that fault tests finish quickly; the relations between them are the
 # production ones (connect < read < deadline).
@@ -27,6 +28,13 @@ def sample_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     output = tmp_path_factory.mktemp("wordnet-sample") / "wordnet.sqlite3"
     compile_wordnet(WORDNET_SAMPLE, output)
     return output
+
+
+@pytest.fixture(scope="session")
+def redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Redis]:
+    """One password-protected redis-server on 127.0.0.1 for the whole session."""
+    with redis_server(tmp_path_factory.mktemp("redis") / "redis.log") as server:
+        yield server
 
 
 @pytest.fixture

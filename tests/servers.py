@@ -1,8 +1,11 @@
-"""Start the real app under gunicorn on 127.0.0.1, for tests, e2e and the benchmark."""
+"""Start real servers on 127.0.0.1 for tests, e2e and the benchmark: the app under gunicorn, and
+redis-server."""
 
 from __future__ import annotations
 
 import os
+import secrets
+import shutil
 import socket
 import subprocess
 import sys
@@ -83,3 +86,57 @@ def stop(process: subprocess.Popen, grace: float = 10) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait(5)
+
+
+@dataclass
+class Redis:
+    """A redis-server of the tests' own: where it listens and the password it requires."""
+
+    host: str
+    port: int
+    password: str
+    process: subprocess.Popen
+
+    @property
+    def url(self) -> str:
+        return f"redis://{self.host}:{self.port}/0"
+
+
+REDIS_MISSING = ("redis-server is not installed (Debian: apt-get install --no-install-recommends "
+                 "redis-server); `make test` installs it")
+
+
+@contextmanager
+def redis_server(log_path: Path) -> Iterator[Redis]:
+    """A throw-away redis-server on 127.0.0.1 (no persistence, a random password), stopped after.
+
+    Like the compose stack's Redis it requires a password; nothing is written to disk."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        raise RuntimeError(REDIS_MISSING)
+    port, password = free_port(), secrets.token_hex(16)
+    config = f"port {port}\nbind 127.0.0.1\nsave \"\"\nappendonly no\nrequirepass {password}\n"
+    with log_path.open("wb") as log:
+        # The configuration (and so the password) arrives on stdin, not on the command line.
+        process = subprocess.Popen([binary, "-"], stdin=subprocess.PIPE, stdout=log,
+                                   stderr=subprocess.STDOUT)
+        process.stdin.write(config.encode())
+        process.stdin.close()
+    server = Redis("127.0.0.1", port, password, process)
+    try:
+        _wait_port("127.0.0.1", port, process)
+        yield server
+    finally:
+        stop(process, grace=5)
+
+
+def _wait_port(host: str, port: int, process: subprocess.Popen, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode} before listening")
+        with socket.socket() as probe:
+            if probe.connect_ex((host, port)) == 0:
+                return
+        time.sleep(0.02)
+    raise TimeoutError(f"{host}:{port} did not listen within {timeout} s")

@@ -2,11 +2,12 @@
 
 Each scenario runs from an empty double with a fresh echo upstream: admin steps set Kong up (and
 are checked by status and, where the admin conformance test does not already cover the group, by
-body), proxy steps are compared in full (see proxy_replay.py). `wait_for_propagation` is a no-op:
-the double applies Admin API writes at once. `align_to_fresh_*` moves the double's proxy clock to
-the start of a UTC window instead of waiting for one; `sleep` really sleeps (credential and cache
-ttls). Steps where the double deliberately differs are listed in DIFFERENCES with the reason and
-must still differ.
+body), proxy steps are compared in full (see proxy_replay.py). The double runs without rebuild
+timers here, so its workers change exactly where the recorder waited for every worker of the real
+Kong to serve the new configuration: at each `wait_for_propagation`. `align_to_fresh_*` moves the
+double's proxy clock to the start of a UTC window instead of waiting for one; `sleep` really
+sleeps (credential and cache ttls). Steps where the double deliberately differs are listed in
+DIFFERENCES with the reason and must still differ.
 """
 
 from __future__ import annotations
@@ -64,7 +65,7 @@ def scenarios() -> list[tuple[str, dict]]:
 
 @pytest.fixture(scope="module")
 def kong() -> Iterator[KongDouble]:
-    with KongDouble() as double:
+    with KongDouble(worker_state_update_frequency=None) as double:
         yield double
 
 
@@ -87,7 +88,9 @@ class Replay:
 
     def action(self, step: dict) -> None:
         kind = step["action"]
-        if kind == "sleep":
+        if kind == "wait_for_propagation":
+            self.kong.propagate()
+        elif kind == "sleep":
             time.sleep(step["seconds"])
         elif kind in ("align_to_fresh_minute", "align_to_fresh_second"):
             size = 60 if kind.endswith("minute") else 1

@@ -48,12 +48,20 @@ class Response:
 
 
 class AdminApi:
-    """Kong's Admin API over a Store; `dbless=True` answers every write like DB-less Kong."""
+    """Kong's Admin API over a Store; `dbless=True` answers every write like DB-less Kong.
 
-    def __init__(self, store: Store, dbless: bool = False, cache: ProxyCache | None = None) -> None:
+    `configuration` is what `GET /` reports of the node's settings; `workers` the pids it lists;
+    `on_write` is told of every accepted write (the node's own workers hear of it at once)."""
+
+    def __init__(self, store: Store, dbless: bool = False, cache: ProxyCache | None = None,
+                 configuration: dict | None = None, workers: int = 2,
+                 on_write: Callable[[], None] | None = None) -> None:
         self.store, self.crud, self.dbless = store, Crud(store), dbless
         self.cache = cache or ProxyCache()
         self.node_id = str(uuid.uuid4())
+        self.configuration = configuration or {}
+        self.pids = {"master": 1, "workers": list(range(2, 2 + workers))}
+        self.on_write = on_write
         self.log: list[tuple[str, str, int]] = []     # (method, target, status) of every request
 
     def handle(self, request: Request) -> Response:
@@ -63,6 +71,8 @@ class AdminApi:
         else:
             response = self._dispatch(request)
             response.headers.update(self._common_headers(request))
+        if request.method in WRITE_VERBS and response.status < 400 and self.on_write:
+            self.on_write()
         self.log.append((request.method, request.target, response.status))
         return response
 
@@ -117,11 +127,12 @@ class AdminApi:
         return Response(200, {
             "tagline": "Welcome to kong", "version": VERSION, "edition": "community",
             "node_id": self.node_id, "hostname": "kong-double",
-            "lua_version": "LuaJIT 2.1.0-20231117.1",
+            "lua_version": "LuaJIT 2.1.0-20231117.1", "pids": self.pids,
             "plugins": {"available_on_server": {n: {"version": VERSION} for n in BUNDLED},
                         "enabled_in_cluster": enabled},
             "configuration": {"database": "off" if self.dbless else "postgres",
-                              "router_flavor": "traditional_compatible"}})
+                              "router_flavor": "traditional_compatible",
+                              "worker_consistency": "eventual", **self.configuration}})
 
     def _status(self, _: dict) -> Response:
         body: dict = {"memory": {"lua_shared_dicts": {}, "workers_lua_vms": []},

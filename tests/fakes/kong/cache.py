@@ -4,6 +4,12 @@ The key is Kong 3.9.3's: sha256 of `<consumer id>:<route id>|METHOD|<request lin
 <sorted query k=v joined by ':'>|<vary headers>` (prefix just the route id without a consumer);
 the raw request line keeps the protocol when there is no query, as recorded. HEAD answers are
 never stored; content types must match exactly.
+
+An entry keeps every response header; a Hit answers with them but the hop-by-hop ones and those
+whose name contains `ratelimit-remaining` (kong/plugins/proxy-cache/handler.lua 3.9.3,
+`overwritable_header` and `kong.response.exit(res.status, res.body, res.headers)`): the stored
+`RateLimit-Reset`, `RateLimit-Limit` and `X-RateLimit-Limit-*` replace the ones rate-limiting set
+for this request, while the remaining counts stay fresh (facts §3).
 """
 
 from __future__ import annotations
@@ -19,6 +25,9 @@ from .context import Context
 from .responses import ProxyResponse
 
 MAX_AGE = re.compile(r"(?:s-maxage|max-age)\s*=\s*(\d+)")
+# Stored, but not replayed on a Hit (content-length is set again for the body).
+NOT_REPLAYED = ("connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te",
+                "trailers", "transfer-encoding", "upgrade", "x-cache-status", "x-cache-key")
 LOWERED = ("connection", "content-length", "content-type")     # as ngx.resp.get_headers names
 
 
@@ -92,8 +101,10 @@ class ProxyCache:
     def _hit(self, ctx: Context, conf: dict, entry: Entry, key: str) -> ProxyResponse:
         canonical = {"content-length": "Content-Length", "content-type": "Content-Type"}
         headers = [(canonical.get(k, k), v) for k, v in entry.headers
-                   if k.lower() not in ("x-cache-status", "x-cache-key", "connection")]
+                   if k.lower() not in NOT_REPLAYED and "ratelimit-remaining" not in k.lower()]
         ctx.cache = {"status": "Hit", "key": key, "plugin": None}
+        replayed = {k.lower() for k, _ in headers}
+        headers += [(k, v) for k, v in ctx.response_headers if k.lower() not in replayed]
         response = ProxyResponse(entry.status, headers, entry.body)
         shown = conf.get("response_headers") or {}
         if shown.get("age", True):

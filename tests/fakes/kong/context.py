@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl
 
 from .responses import ProxyResponse
+
+if TYPE_CHECKING:
+    from .workers import Worker
 
 
 @dataclass
@@ -52,6 +57,11 @@ class Context:
     credential: dict | None = None
     response_headers: list[tuple[str, str]] = field(default_factory=list)
     cache: dict | None = None          # proxy-cache state: plugin, key, status
+    worker: Worker | None = None
+    # rate-limiting's headers for this request (Kong's ngx.ctx.__rate_limiting_context__)
+    rate_limit: dict[str, str] = field(default_factory=dict)
+    # what runs after the answer is written (Kong's ngx.timer.at(0, ...) from the access phase)
+    after: list[Callable[[], None]] = field(default_factory=list)
 
     def set_upstream(self, name: str, value: str | None) -> None:
         """Replace (or, with None, remove) a header sent upstream."""

@@ -1,8 +1,8 @@
 """Plugin entity schema and the config schemas of the bundled plugins the project uses.
 
-key-auth, rate-limiting, proxy-cache, request-size-limiting and prometheus are modelled with their
-checks; acl, cors, correlation-id and response-transformer with their defaults only (the corpus
-creates them).
+key-auth, rate-limiting, proxy-cache, request-size-limiting, prometheus, request-termination and
+post-function are modelled with their checks (post-function's Lua is not parsed); acl, cors,
+correlation-id and response-transformer with their defaults only (the corpus creates them).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ BUNDLED = ("jwt", "acl", "correlation-id", "cors", "oauth2", "tcp-log", "udp-log
            "post-function", "azure-functions", "zipkin", "opentelemetry", "ai-proxy",
            "ai-prompt-decorator", "ai-prompt-template", "ai-prompt-guard",
            "ai-request-transformer", "ai-response-transformer", "standard-webhooks", "redirect")
-NO_CONSUMER = ("key-auth", "acl")   # plugins whose schema forbids consumer scope
+NO_CONSUMER = ("key-auth", "acl", "post-function")   # plugins whose schema forbids consumer scope
 
 
 def _header_name(value: str) -> str | None:
@@ -95,6 +95,15 @@ ACL = {"allow": Field("array"), "deny": Field("array"),
        "hide_groups_header": _bool(False), "always_use_authenticated_groups": _bool(False)}
 
 
+REQUEST_TERMINATION = {
+    "status_code": Field("integer", 503, required=True, between=(100, 599)),
+    "message": Field("string"), "content_type": Field("string"), "body": Field("string"),
+    "echo": _bool(False), "trigger": Field("string", checks=(_header_name,)),
+}
+FUNCTION_PHASES = ("certificate", "rewrite", "access", "header_filter", "body_filter", "log")
+POST_FUNCTION = {phase: Field("array", [], elements=Field("string")) for phase in FUNCTION_PHASES}
+
+
 def _transform(*names: str) -> Field:
     return Field("record", {}, fields={n: Field("array", []) for n in names})
 
@@ -109,6 +118,7 @@ CONFIGS: dict[str, dict[str, Field]] = {
     "key-auth": KEY_AUTH, "rate-limiting": RATE_LIMITING, "proxy-cache": PROXY_CACHE,
     "request-size-limiting": REQUEST_SIZE_LIMITING, "prometheus": PROMETHEUS, "cors": CORS,
     "correlation-id": CORRELATION_ID, "acl": ACL, "response-transformer": RESPONSE_TRANSFORMER,
+    "request-termination": REQUEST_TERMINATION, "post-function": POST_FUNCTION,
 }
 
 
@@ -131,9 +141,32 @@ def _rate_limiting_conditionals(config: dict) -> dict:
     if config.get("policy") == "redis" and not (config.get("redis") or {}).get("host"):
         return {"@entity": ["failed conditional validation given value of field 'config.policy'"],
                 "config": {"redis": {"host": "required field missing"}}}
-    if config.get("sync_rate", -1) != -1 and config.get("policy") != "redis":
+    sync_rate = config.get("sync_rate", -1)
+    if sync_rate != -1 and config.get("policy") != "redis":
         return {"config": "sync_rate can only be used with the redis policy"}
+    if sync_rate != -1 and sync_rate < 0.02:
+        return {"config": "sync_rate must be greater than 0.02, or -1 to disable"}
     return {}
+
+
+def _request_termination_check(config: dict) -> dict:
+    """kong/plugins/request-termination/schema.lua 3.9.3, custom_validator."""
+    given = {k for k in ("message", "content_type", "body") if config.get(k)}
+    if "message" in given and given & {"content_type", "body"}:
+        return {"config": "message cannot be used with content_type or body"}
+    if "content_type" in given and "body" not in given:
+        return {"config": "content_type requires a body"}
+    if config.get("echo") and given & {"content_type", "body"}:
+        return {"config": "echo cannot be used with content_type and body"}
+    return {}
+
+
+def _post_function_check(config: dict) -> dict:
+    """kong/plugins/pre-function/_schema.lua 3.9.3: at least one phase has code."""
+    if any(config.get(phase) for phase in FUNCTION_PHASES):
+        return {}
+    return {"@entity": ["at least one of these fields must be non-empty: " + ", ".join(
+        f"'config.{phase}'" for phase in FUNCTION_PHASES)]}
 
 
 def _acl_check(config: dict) -> dict:
@@ -147,7 +180,9 @@ def _acl_check(config: dict) -> dict:
                                  "'config.allow', 'config.deny'"]}
 
 
-CONFIG_CHECKS = {"rate-limiting": _rate_limiting_check, "acl": _acl_check}
+CONFIG_CHECKS = {"rate-limiting": _rate_limiting_check, "acl": _acl_check,
+                 "request-termination": _request_termination_check,
+                 "post-function": _post_function_check}
 
 
 def config_entity_check(name: str, config: dict) -> dict:

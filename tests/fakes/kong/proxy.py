@@ -1,10 +1,11 @@
 """The proxy side of the double: what Kong 3.9.3's proxy listener does with one request.
 
 Phases: route (404/503/426), plugins in priority order (correlation-id, key-auth,
-request-size-limiting, rate-limiting, proxy-cache), balancer (service host or upstream
-targets, retries, timeouts -> 502/504), then the response headers Kong adds. Everything it
-enforces comes from the shared `Store`, read on every request: Admin API changes apply at once
-(real Kong takes up to ~5.5 s; see tests/e2e for how the suite waits).
+request-size-limiting, rate-limiting, proxy-cache, request-termination), balancer (service host
+or upstream targets, retries, timeouts -> 502/504), then the response headers Kong adds and the
+header filters (post-function). Routes, services and plugins come from the worker the
+connection landed on, as that worker last rebuilt them (workers.py: 0 to ~5.5 s after an Admin
+API write, like Kong); consumers, credentials and targets are read live from the store.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from __future__ import annotations
 import http.client
 import itertools
 import socket
-import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -21,17 +21,22 @@ from . import responses
 from .auth import key_auth
 from .cache import ProxyCache
 from .context import Context, ProxyRequest
-from .limits import RateCounters, size_limit
+from .functions import NotModelled, post_function_header_filter, request_termination
+from .limits import size_limit
+from .ratelimit import LocalCounters, RateLimiting, RedisCounters
 from .responses import SERVER, ProxyResponse, error, negotiate, nginx_error_format
 from .router import Match, escapes_root, match_route
 from .store import Store
+from .workers import Worker, Workers
 
 VIA = f"kong/{responses.VERSION}"
 HOP_BY_HOP = {"connection", "keep-alive", "te", "trailer", "transfer-encoding", "upgrade",
               "proxy-connection", "content-length", "expect"}
 IDEMPOTENT = {"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"}
-# Plugins the proxy enforces, in Kong's execution order (by PRIORITY, highest first).
-ORDER = ("correlation-id", "key-auth", "request-size-limiting", "rate-limiting", "proxy-cache")
+# Plugins with an access phase the proxy runs, in Kong's execution order (PRIORITY, highest
+# first); post-function (-1000) runs in the header filter, after all of them.
+ORDER = ("correlation-id", "key-auth", "request-size-limiting", "rate-limiting", "proxy-cache",
+         "request-termination")
 
 
 class UpstreamError(Exception):
@@ -44,38 +49,45 @@ class UpstreamError(Exception):
 
 class Proxy:
     """Kong's proxy over a Store. `clock` (epoch seconds) drives rate-limit windows and cache
-    ages, so tests can align windows without sleeping."""
+    ages, so tests can align windows without sleeping. `cluster` and `redis` are the counters a
+    node shares with others (the `cluster` and `redis` policies)."""
 
-    def __init__(self, store: Store, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, store: Store, workers: Workers, clock: Callable[[], float] = time.time,
+                 cluster: LocalCounters | None = None,
+                 redis_counters: RedisCounters | None = None) -> None:
         self.store = store
+        self.workers = workers
         self.clock = clock
-        self.counters = RateCounters(lambda: self.clock())
+        self.rate_limiting = RateLimiting(lambda: self.clock(), cluster or LocalCounters(),
+                                          redis_counters or RedisCounters())
         self.cache = ProxyCache(lambda: self.clock())
         self.round_robin = itertools.count()
-        self.correlation = (str(uuid.uuid4()), itertools.count(1), threading.Lock())
         self.log: list[tuple[str, str, int]] = []
 
     def reset(self) -> None:
         """Forget counters, cache entries and the request log."""
-        self.counters.clear()
+        self.rate_limiting.local.clear()
+        self.rate_limiting.errors.clear()
         self.cache.clear()
         self.log.clear()
 
-    def handle(self, request: ProxyRequest) -> ProxyResponse:
+    def handle(self, request: ProxyRequest, worker: Worker | None = None) -> ProxyResponse:
         started = time.monotonic()
         rid = uuid.uuid4().hex
-        response = self._handle(request, rid, started)
+        response = self._handle(request, worker or self.workers.pick(), rid, started)
         response.set("X-Kong-Request-Id", rid)
         self.log.append((request.method, request.target, response.status))
         return response
 
-    def _handle(self, request: ProxyRequest, rid: str, started: float) -> ProxyResponse:
+    def _handle(self, request: ProxyRequest, worker: Worker, rid: str,
+                started: float) -> ProxyResponse:
         media = negotiate(request.header("accept"))
         if escapes_root(request.path):
             return _kong_made(error(400, "Bad request", rid, responses.TEXT), started)
         if request.method == "TRACE":
             return _kong_made(error(405, "Method not allowed", rid, media), started)
-        match = self._route(request)
+        match = match_route(worker.rows("routes"), {s["id"]: s for s in worker.rows("services")},
+                            request.method, request.header("host") or "", request.path)
         if match is None:
             return _kong_made(error(404, "no Route matched with those values", rid, media),
                               started)
@@ -86,15 +98,16 @@ class Proxy:
             return _kong_made(error(503, "no Service found with those values", rid, media),
                               started)
         ctx = Context(request, rid, started, match.route, match.service,
-                      _upstream_headers(request, match, rid), request.query)
-        return self._run(ctx, match)
-
-    def _route(self, request: ProxyRequest) -> Match | None:
-        with self.store.lock:
-            routes = self.store.rows("routes")
-            services = {s["id"]: s for s in self.store.rows("services")}
-        return match_route(routes, services, request.method, request.header("host") or "",
-                           request.path)
+                      _upstream_headers(request, match, rid), request.query, worker=worker)
+        try:
+            response = self._run(ctx, match)
+            self._header_filter(ctx, response)
+        except NotModelled as unknown:
+            body = f"not modelled by the Kong double: {unknown}\n".encode()
+            response = ProxyResponse(500, [("Content-Type", "text/plain"),
+                                           ("Content-Length", str(len(body)))], body)
+        response.after = ctx.after
+        return response
 
     @staticmethod
     def _protocol(request: ProxyRequest, match: Match, rid: str) -> ProxyResponse | None:
@@ -111,20 +124,15 @@ class Proxy:
 
     # -- plugins -------------------------------------------------------------
     def _run(self, ctx: Context, match: Match) -> ProxyResponse:
-        cached = None
         for name in ORDER:
             plugin = self._plugin(name, ctx)
             if plugin is None:
                 continue
             answer = self._access(name, plugin, ctx)
             if answer is not None and name == "proxy-cache":
-                cached = answer
-                break
+                return _proxied(answer, ctx.started, ctx.started)
             if answer is not None:
                 return _kong_made(answer, ctx.started)
-        if cached is not None:
-            cached.headers += ctx.response_headers
-            return _proxied(cached, ctx.started, ctx.started)
         return self._forward(ctx, match)
 
     def _access(self, name: str, plugin: dict, ctx: Context) -> ProxyResponse | None:
@@ -134,30 +142,41 @@ class Proxy:
         if name == "request-size-limiting":
             return size_limit(ctx, conf)
         if name == "rate-limiting":
-            return self.counters.check(ctx, conf)
+            return self.rate_limiting.access(ctx, plugin)
         if name == "proxy-cache":
             return self.cache.access(ctx, plugin)
+        if name == "request-termination":
+            answer = request_termination(ctx, conf)
+            return ctx.reply(answer) if answer else None
         self._correlation(ctx, conf)
         return None
 
-    def _correlation(self, ctx: Context, conf: dict) -> None:
+    def _header_filter(self, ctx: Context, response: ProxyResponse) -> None:
+        """post-function's header_filter, the last to touch the response headers."""
+        plugin = self._plugin("post-function", ctx)
+        if plugin is not None:
+            post_function_header_filter(ctx, plugin["config"], response)
+
+    @staticmethod
+    def _correlation(ctx: Context, conf: dict) -> None:
         name = conf.get("header_name") or "Kong-Request-ID"
         value = ctx.request.header(name)
         if value is None:
-            worker, counter, lock = self.correlation
-            with lock:
-                value = f"{worker}#{next(counter)}" if conf.get("generator") != "uuid" \
-                    else str(uuid.uuid4())
+            worker = ctx.worker
+            value = str(uuid.uuid4()) if conf.get("generator") == "uuid" or worker is None \
+                else f"{worker.uuid}#{next(worker.counter)}"
             ctx.set_upstream(name, value)
         if conf.get("echo_downstream"):
             ctx.response_headers.append((name, value))
 
-    def _plugin(self, name: str, ctx: Context) -> dict | None:
-        """The most specific enabled plugin of that name for route, service and consumer."""
+    @staticmethod
+    def _plugin(name: str, ctx: Context) -> dict | None:
+        """The most specific enabled plugin of that name for route, service and consumer, among
+        the plugins this worker has built."""
         ids = {"route": ctx.route["id"], "service": (ctx.service or {}).get("id"),
                "consumer": (ctx.consumer or {}).get("id")}
         best, best_rank = None, None
-        for plugin in self.store.rows("plugins"):
+        for plugin in ctx.worker.rows("plugins") if ctx.worker else []:
             if plugin["name"] != name or not plugin.get("enabled", True):
                 continue
             scope = {k: (plugin.get(k) or {}).get("id") for k in ids}
@@ -183,13 +202,14 @@ class Proxy:
             answer.headers.append(("Server", SERVER))
             return _proxied(answer, ctx.started, proxy_done)
         response = _downstream(upstream)
+        # Headers set in the access phase (rate limits) are part of what proxy-cache stores.
+        response.headers += ctx.response_headers
         if ctx.cache and ctx.cache["status"] == "Miss":
             self.cache.store(ctx, response, upstream.getheader("content-type") or "")
         elif ctx.cache:
             ProxyCache.label(response, ctx, ctx.cache["plugin"]["config"])
         via = response.header("via")
         response.set("Via", f"{via}, 1.1 {VIA}" if via else f"1.1 {VIA}")
-        response.headers += ctx.response_headers
         return _proxied(response, ctx.started, proxy_done)
 
     def _send(self, ctx: Context, match: Match) -> http.client.HTTPResponse | ProxyResponse:

@@ -7,6 +7,7 @@ Templates and Content-Types are byte-for-byte those of the recorded corpus.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 VERSION = "3.9.3"
@@ -31,6 +32,7 @@ class ProxyResponse:
     status: int
     headers: list[tuple[str, str]] = field(default_factory=list)
     body: bytes = b""
+    after: list[Callable[[], None]] = field(default_factory=list)   # run once it is written
 
     def header(self, name: str) -> str | None:
         """First value of a header, by case-insensitive name."""

@@ -47,11 +47,16 @@ class _AdminHandler(BaseHTTPRequestHandler):
 class _ProxyHandler(BaseHTTPRequestHandler):
     """Reads a whole request (chunked bodies decoded, like Kong's request buffering) and writes
     the Proxy's answer. http.server answers `Expect: 100-continue` with 100 before the body is
-    read, as Kong does."""
+    read, as Kong does. A connection stays with the worker it landed on, as in nginx; what a
+    plugin left for after the answer (a rate-limit count) runs once the answer is written."""
 
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True
     proxy: Proxy
+
+    def setup(self) -> None:
+        super().setup()
+        self.worker = self.proxy.workers.pick()
 
     def log_message(self, *_: object) -> None:
         """Silence."""
@@ -78,7 +83,7 @@ class _ProxyHandler(BaseHTTPRequestHandler):
         request = ProxyRequest(self.command, self.path, self.request_version,
                                list(self.headers.items()), body, self.client_address[0],
                                chunked, self.server.server_address[1])
-        response = self.proxy.handle(request)
+        response = self.proxy.handle(request, self.worker)
         self.send_response_only(response.status)
         if response.header("date") is None:
             self.send_header("Date", formatdate(usegmt=True))
@@ -87,6 +92,9 @@ class _ProxyHandler(BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD" and response.status not in (204, 304):
             self.wfile.write(response.body)
+        self.wfile.flush()
+        for task in response.after:
+            task()
 
 
 for _method in METHODS:

@@ -1,6 +1,8 @@
 """The double's database: entities by kind, with Kong's defaults, checks, uniqueness and cascades.
 
-The store is shared by the Admin API server (and, later, a proxy): every write takes one lock.
+Like Kong's PostgreSQL, one store may be shared by several nodes (each an Admin API and a proxy);
+every write takes one lock. `versions` counts the writes that Kong's workers only pick up when
+they rebuild their router (routes, services) or their plugins iterator (plugins): see workers.py.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from .entities import (
     normalise_target,
 )
 from .plugins import NO_CONSUMER, PLUGINS, config_entity_check, config_fields, with_shorthands
+from .ratelimit import LocalCounters
 from .schema import Json, check_record, fill_defaults, is_uuid, new_id
 
 SCHEMAS: dict[str, EntitySchema] = {s.name: s for s in (
@@ -31,6 +34,9 @@ SCHEMAS: dict[str, EntitySchema] = {s.name: s for s in (
 KEY_ALPHABET = string.ascii_letters + string.digits
 FOREIGN_KEYS = {"consumers": "username", "services": "name", "routes": "name",
                 "upstreams": "name"}
+# Which rebuilt state of a worker an entity belongs to (kong/runloop/handler.lua 3.9.3 keeps a
+# router and a plugins iterator per worker, each with its own version in the core cache).
+REBUILT_WITH = {"routes": "router", "services": "router", "plugins": "plugins"}
 
 
 def generate_key() -> str:
@@ -45,6 +51,8 @@ class Store:
         self.lock = threading.RLock()
         self.tables: dict[str, dict[str, dict]] = {kind: {} for kind in SCHEMAS}
         self.expiry: dict[str, float] = {}       # credential id -> monotonic deadline (ttl)
+        self.versions = {"router": 0, "plugins": 0}
+        self.cluster_counters = LocalCounters()     # rate-limiting's `cluster` policy table
 
     def reset(self) -> None:
         """Back to an empty node, as every corpus scenario starts."""
@@ -52,6 +60,13 @@ class Store:
             for table in self.tables.values():
                 table.clear()
             self.expiry.clear()
+            self.cluster_counters.clear()
+            self._touch("routes", "plugins")
+
+    def _touch(self, *kinds: str) -> None:
+        """A write to these kinds: the workers' router or plugins iterator is now out of date."""
+        for state in {REBUILT_WITH[k] for k in kinds if k in REBUILT_WITH}:
+            self.versions[state] += 1
 
     # -- lookups ---------------------------------------------------------
     def find(self, kind: str, key: str) -> dict | None:
@@ -125,6 +140,7 @@ class Store:
             self._cascade(kind, entity["id"])
             self.tables[kind].pop(entity["id"], None)
             self.expiry.pop(entity["id"], None)
+            self._touch(kind, "plugins" if kind in ("services", "routes", "consumers") else kind)
 
     def _cascade(self, kind: str, entity_id: str) -> None:
         dependents = {"services": [("plugins", "service")],
@@ -163,6 +179,7 @@ class Store:
             if ttl:
                 self.expiry[entity["id"]] = time.monotonic() + ttl
         self.tables[kind][entity["id"]] = entity
+        self._touch(kind)
         return self.view(kind, entity)
 
     def _stamp(self, kind: str, entity: dict, current: dict | None) -> None:
