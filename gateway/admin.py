@@ -54,6 +54,10 @@ class AdminClient:
         return body
 
     # -- reads ---------------------------------------------------------------
+    def root(self) -> dict:
+        """`GET /`: version, configuration (timers), worker pids."""
+        return _json(self._send("GET", "/")) or {}
+
     def get(self, path: str) -> dict | None:
         """An entity, or None when Kong answers 404."""
         response = self._send("GET", path)

@@ -31,3 +31,9 @@ class KongRejected(ProvisionError):
     """Kong answered a request with 4xx/5xx; the message is Kong's own."""
 
     exit_code = 1
+
+
+class KongNotPropagated(ProvisionError):
+    """Kong's workers did not all serve a change within the time Kong itself needs."""
+
+    exit_code = 5

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import time
+
 from .admin import AdminClient
 from .errors import ConfigError
+from .model import Gateway
+from .propagation import Barrier
 
 
 def _managed_consumer(client: AdminClient, username: str, tag: str) -> dict:
@@ -21,9 +25,22 @@ def show_keys(client: AdminClient, username: str, tag: str) -> list[str]:
     return [row["key"] for row in client.list(f"/consumers/{username}/key-auth")]
 
 
-def rotate_key(client: AdminClient, username: str, tag: str, key: str | None = None) -> str:
-    """Create a new key (Kong generates it unless `key` is given), then delete the old ones."""
+def rotate_key(client: AdminClient, gateway: Gateway, username: str, barrier: Barrier,
+               key: str | None = None) -> str:
+    """Create a new key (Kong generates it unless `key` is given), then delete the old ones.
+
+    The new key works at once, so its plan must already be in force on every Kong worker: a
+    consumer without its plan in Kong is refused, and a plan written less time ago than Kong
+    needs to apply it is waited for first."""
+    tag = gateway.tag
     _managed_consumer(client, username, tag)
+    plan = client.get(f"/plugins/plan-{username}")
+    if plan is None:
+        raise ConfigError(f"consumer '{username}' has no plan in Kong (plugin plan-{username}); "
+                          f"run apply first")
+    changed = plan.get("updated_at") or plan.get("created_at") or 0
+    if time.time() - changed < barrier.bound():
+        barrier.wait()
     old = client.list(f"/consumers/{username}/key-auth")
     body: dict = {"tags": [tag]}
     if key:

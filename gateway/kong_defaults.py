@@ -2,7 +2,8 @@
 
 PUT replaces a whole entity, so Kong resets undeclared fields to these values; comparing against
 them lets `plan` notice hand-made changes (drift) in fields the declared gateway does not mention.
-Source: the recorded corpus (kong-observed) and kong-3.9.md §4.5, §5-8, §10.
+Source: the recorded corpus (kong-observed), kong-3.9.md §4.5, §5-8, §10, and Kong 3.9.3's
+plugin schemas (kong/tools/redis/schema.lua, kong/plugins/pre-function/_schema.lua).
 """
 
 from __future__ import annotations
@@ -33,13 +34,18 @@ PLUGIN_CONFIGS: dict[str, dict[str, Json]] = {
                       "year": None, "limit_by": "consumer", "policy": "local",
                       "fault_tolerant": True, "hide_client_headers": False, "error_code": 429,
                       "error_message": "API rate limit exceeded", "header_name": None,
-                      "path": None},
+                      "path": None, "sync_rate": -1,
+                      "redis": {"host": None, "port": 6379, "timeout": 2000, "username": None,
+                                "password": None, "database": 0, "ssl": False,
+                                "ssl_verify": False, "server_name": None}},
     "proxy-cache": {"response_code": [200, 301, 404], "request_method": ["GET", "HEAD"],
                     "content_type": ["text/plain", "application/json"], "cache_ttl": 300,
                     "cache_control": False, "ignore_uri_case": False, "storage_ttl": None,
                     "vary_query_params": None, "vary_headers": None},
     "request-size-limiting": {"allowed_payload_size": 128, "size_unit": "megabytes",
                               "require_content_length": False},
+    "post-function": {phase: [] for phase in ("certificate", "rewrite", "access",
+                                              "header_filter", "body_filter", "log")},
     "prometheus": {"per_consumer": False, "status_code_metrics": False, "ai_metrics": False,
                    "latency_metrics": False, "bandwidth_metrics": False,
                    "upstream_health_metrics": False},

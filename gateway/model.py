@@ -1,4 +1,10 @@
-"""The declared gateway: gateway.yaml (plus overrides) turned into the Kong entities it implies."""
+"""The declared gateway: gateway.yaml (plus overrides) turned into the Kong entities it implies.
+
+Overrides, each beating the file: the service URL (--service-url, DICTIONARY_SERVICE_URL), the
+public proxy address printed in the curl line (--public-url, GATEWAY_PUBLIC_URL) and Kong's
+Redis (--redis-url, GATEWAY_REDIS_URL; the password only from GATEWAY_REDIS_PASSWORD_FILE or
+GATEWAY_REDIS_PASSWORD).
+"""
 
 from __future__ import annotations
 
@@ -10,12 +16,13 @@ from urllib.parse import urlsplit
 
 import yaml
 
+from . import qos
 from .errors import ConfigError
 
 Json = Any
 DEFAULT_FILE = Path(__file__).resolve().parent.parent / "gateway.yaml"
 DEFAULT_SERVICE_URL = "http://app:5000"
-WINDOWS = ("second", "minute", "hour", "day", "month", "year")
+DEFAULT_PUBLIC_URL = "http://localhost:8000"
 
 
 @dataclass(frozen=True)
@@ -51,8 +58,17 @@ class Gateway:
     entities: list[Entity]
     targets: dict[str, list[str]] = field(default_factory=dict)   # upstream name -> targets
     consumers: list[Consumer] = field(default_factory=list)
-    proxy_url: str = "http://localhost:8000"
+    public_url: str = DEFAULT_PUBLIC_URL
     route_prefix: str = "/dictionary"
+    service_name: str = "dictionary"
+    kong_version: str | None = None          # e.g. "3.9": provisioning refuses other releases
+    counting: qos.Counting | None = None
+    service_host: str = "app"                # the app's host as Kong reaches it
+
+    @property
+    def probe_name(self) -> str:
+        """The route (and plugin prefix) provisioning owns to see changes reach Kong's workers."""
+        return f"{self.service_name}-probe"
 
     def consumer(self, username: str) -> Consumer:
         for consumer in self.consumers:
@@ -61,8 +77,9 @@ class Gateway:
         raise ConfigError(f"consumer '{username}' is not declared in the gateway file")
 
 
-def load_gateway(path: str | Path | None = None, service_url: str | None = None) -> Gateway:
-    """Read the gateway file; --service-url, then DICTIONARY_SERVICE_URL, override its URL."""
+def load_gateway(path: str | Path | None = None, service_url: str | None = None,
+                 public_url: str | None = None, redis_url: str | None = None) -> Gateway:
+    """Read the gateway file and apply the overrides (flag, then environment, then file)."""
     source = Path(path or os.environ.get("GATEWAY_FILE") or DEFAULT_FILE)
     try:
         spec = yaml.safe_load(source.read_text(encoding="utf-8"))
@@ -75,25 +92,37 @@ def load_gateway(path: str | Path | None = None, service_url: str | None = None)
     url = service_url or os.environ.get("DICTIONARY_SERVICE_URL") or spec.get("service", {}).get(
         "url") or DEFAULT_SERVICE_URL
     try:
-        return build(spec, url)
+        gateway = build(spec, url, redis_url)
     except (KeyError, TypeError, AttributeError) as error:
         raise ConfigError(f"{source}: missing or malformed setting {error}") from None
+    gateway.public_url = (public_url or os.environ.get("GATEWAY_PUBLIC_URL")
+                          or spec.get("public_url") or DEFAULT_PUBLIC_URL).rstrip("/")
+    return gateway
 
 
-def build(spec: dict, service_url: str) -> Gateway:
+def build(spec: dict, service_url: str, redis_url: str | None = None) -> Gateway:
     """The entities implied by a parsed gateway spec."""
     tag = spec.get("tag", "managed-by-provision")
+    declared = qos.plans(spec)
+    counting = qos.counting(spec, redis_url)
     service, upstream, targets = _service(spec, service_url)
     route = _route(spec, service.key)
-    consumers = _consumers(spec)
-    entities = [*upstream, service, route, *_route_plugins(spec, route.key),
+    consumers = _consumers(spec, declared)
+    default = {**declared[qos.default_plan(spec, declared)], **counting.config(),
+               "limit_by": "consumer"}
+    entities = [*upstream, service, route, *_route_plugins(spec, route.key, default),
                 *_global_plugins(spec, service.key)]
     entities += [Entity("consumers", c.username, {}) for c in consumers]
-    entities += _plan_plugins(spec, consumers)
+    entities += [_plugin(f"plan-{c.username}", "rate-limiting",
+                         {**declared[c.plan], **counting.config()},
+                         {"consumer": {"username": c.username}}) for c in consumers]
     for entity in entities:
         entity.body["tags"] = [tag]
-    return Gateway(tag, entities, targets, consumers, spec.get("proxy_url", "http://localhost:8000"),
-                   route.body["paths"][0].rstrip("/"))
+    version = spec.get("kong_version")
+    return Gateway(tag, entities, targets, consumers,
+                   route_prefix=route.body["paths"][0].rstrip("/"), service_name=service.key,
+                   kong_version=str(version) if version is not None else None,
+                   counting=counting, service_host=urlsplit(service_url).hostname or "")
 
 
 def _service(spec: dict, url: str) -> tuple[Entity, list[Entity], dict[str, list[str]]]:
@@ -125,9 +154,15 @@ def _plugin(instance: str, name: str, config: dict, scope: dict) -> Entity:
     return Entity("plugins", instance, {"name": name, "config": dict(config or {}), **scope})
 
 
-def _route_plugins(spec: dict, route: str) -> list[Entity]:
+def _route_plugins(spec: dict, route: str, default_limits: dict) -> list[Entity]:
+    """The route's plugins, its rate-limiting being the default plan's limits."""
+    declared = dict(spec.get("plugins") or {})
+    if "rate-limiting" in declared:
+        raise ConfigError("declare limits as plans: the route's own rate-limiting plugin is "
+                          "built from `default_plan`")
+    declared["rate-limiting"] = default_limits
     return [_plugin(f"{route}-{name}", name, config, {"route": {"name": route}})
-            for name, config in (spec.get("plugins") or {}).items()]
+            for name, config in declared.items()]
 
 
 def _global_plugins(spec: dict, prefix: str) -> list[Entity]:
@@ -135,28 +170,14 @@ def _global_plugins(spec: dict, prefix: str) -> list[Entity]:
             for name, config in (spec.get("global_plugins") or {}).items()]
 
 
-def _consumers(spec: dict) -> list[Consumer]:
-    plans = spec.get("plans") or {}
+def _consumers(spec: dict, declared: dict[str, dict[str, int]]) -> list[Consumer]:
     consumers = []
     for item in spec.get("consumers") or []:
-        if item["plan"] not in plans:
+        if item["plan"] not in declared:
             raise ConfigError(f"consumer '{item['username']}' is on unknown plan "
-                              f"'{item['plan']}' (plans: {', '.join(plans) or 'none'})")
+                              f"'{item['plan']}' (plans: {', '.join(declared)})")
         consumers.append(Consumer(item["username"], item["plan"]))
     return consumers
-
-
-def _plan_plugins(spec: dict, consumers: list[Consumer]) -> list[Entity]:
-    """OSS Kong has no consumer-group limits: each consumer gets its plan's rate-limiting plugin."""
-    plans = spec.get("plans") or {}
-    return [_plugin(f"plan-{c.username}", "rate-limiting", _limits(c.plan, plans[c.plan]),
-                    {"consumer": {"username": c.username}}) for c in consumers]
-
-
-def _limits(plan: str, settings: dict) -> dict:
-    if not any(settings.get(w) for w in WINDOWS):
-        raise ConfigError(f"plan '{plan}' sets no limit (use any of: {', '.join(WINDOWS)})")
-    return dict(settings)
 
 
 def _first_line(error: Exception) -> str:

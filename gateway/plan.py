@@ -1,7 +1,12 @@
-"""Diff the declared gateway against Kong, then apply (PUT what differs) or destroy what we own."""
+"""Diff the declared gateway against Kong, then apply (PUT what differs) or destroy what we own.
+
+Apply writes in an order that never lets a key work before its plan: entities (plans included)
+first, then, once every Kong worker serves them (propagation.Barrier), the keys; deletions last.
+"""
 
 from __future__ import annotations
 
+import copy
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -9,6 +14,7 @@ from typing import Any
 from .admin import AdminClient
 from .kong_defaults import ENTITY_DEFAULTS, PLUGIN_CONFIGS
 from .model import Entity, Gateway
+from .propagation import Barrier, Propagation
 
 Json = Any
 REF_KINDS = {"service": "services", "route": "routes", "consumer": "consumers"}
@@ -30,12 +36,27 @@ class Change:
     def as_dict(self) -> dict:
         return {"action": self.action, "entity": self.label, "fields": self.fields}
 
+    @property
+    def rebuilds(self) -> bool:
+        """Whether Kong's workers apply this write only at their next rebuild."""
+        return bool(self.method) and self.path.startswith(("/plugins/", "/routes/", "/services/"))
+
+
+@dataclass
+class Applied:
+    """What apply did beyond the changes: the keys Kong created, the propagation waits."""
+
+    keys: dict[str, str] = field(default_factory=dict)
+    waits: list[Propagation] = field(default_factory=list)
+
 
 class Planner:
     """Reads Kong's current state for a Gateway and computes the changes that converge it."""
 
-    def __init__(self, client: AdminClient, gateway: Gateway) -> None:
+    def __init__(self, client: AdminClient, gateway: Gateway,
+                 reserved: set[tuple[str, str]] | None = None) -> None:
         self.client, self.gateway = client, gateway
+        self.reserved = reserved or set()          # ours, but never declared (the probe)
         self.ids: dict[tuple[str, str], str] = {}
 
     def plan(self, supplied_keys: dict[str, str] | None = None) -> list[Change]:
@@ -44,9 +65,10 @@ class Planner:
         for entity in self.gateway.entities:
             if current[entity.path]:
                 self.ids[(entity.kind, entity.key)] = current[entity.path]["id"]
+        entities = _with_redis_password(self.gateway.entities, current)
         stale = self._stale()
         changes = [c for c in stale if c.path.startswith("/plugins/")]
-        changes += [self._compare(e, current[e.path]) for e in self.gateway.entities]
+        changes += [self._compare(e, current[e.path]) for e in entities]
         changes += self._target_changes() + self._credential_changes(supplied_keys or {})
         return changes + [c for c in stale if not c.path.startswith("/plugins/")]
 
@@ -73,7 +95,7 @@ class Planner:
 
     def _stale(self) -> list[Change]:
         """Entities carrying our tag that the gateway file no longer declares."""
-        wanted = {(e.kind, e.key) for e in self.gateway.entities}
+        wanted = {(e.kind, e.key) for e in self.gateway.entities} | self.reserved
         changes = []
         for kind in DELETE_ORDER:
             for row in self.client.list(f"/{kind}?tags={self.gateway.tag}"):
@@ -118,10 +140,16 @@ class Planner:
         return changes
 
 
-def apply(client: AdminClient, changes: list[Change]) -> dict[str, str]:
-    """Perform the writes of a plan; returns the keys Kong created, by consumer."""
-    created_keys = {}
+def apply(client: AdminClient, changes: list[Change], barrier: Barrier | None = None) -> Applied:
+    """Perform the writes of a plan. With a barrier, a key is created only once every Kong
+    worker serves the writes before it (its plan), and apply returns only once every worker
+    serves them all."""
+    applied = Applied()
+    pending = False
     for change in changes:
+        if change.consumer and pending and barrier:
+            applied.waits.append(barrier.wait())
+            pending = False
         if change.method == "PUT":
             client.put(change.path, change.body or {})
         elif change.method == "DELETE":
@@ -129,8 +157,11 @@ def apply(client: AdminClient, changes: list[Change]) -> dict[str, str]:
         elif change.method == "POST":
             result = client.post(change.path, change.body or {})
             if change.consumer:
-                created_keys[change.consumer] = result["key"]
-    return created_keys
+                applied.keys[change.consumer] = result["key"]
+        pending = pending or change.rebuilds
+    if pending and barrier:
+        applied.waits.append(barrier.wait())
+    return applied
 
 
 def destroy_plan(client: AdminClient, tag: str) -> list[Change]:
@@ -138,6 +169,28 @@ def destroy_plan(client: AdminClient, tag: str) -> list[Change]:
     return [Change("delete", f"{kind[:-1]} {row.get(_endpoint_key(kind)) or row['id']}",
                    "DELETE", f"/{kind}/{row['id']}")
             for kind in DELETE_ORDER for row in client.list(f"/{kind}?tags={tag}")]
+
+
+def _with_redis_password(entities: list[Entity], current: dict[str, dict | None]) -> list[Entity]:
+    """Rate-limiting plugins whose Redis password was not supplied keep the one Kong has (its
+    own, or that of another of our rate-limiting plugins): provisioning from a machine that
+    cannot read the password must not wipe it."""
+    known = [((c or {}).get("config") or {}).get("redis") or {} for c in current.values()
+             if (c or {}).get("name") == "rate-limiting"]
+    fallback = next((r["password"] for r in known if r.get("password")), None)
+    out = []
+    for entity in entities:
+        redis = (entity.body.get("config") or {}).get("redis")
+        if entity.kind != "plugins" or redis is None or "password" in redis:
+            out.append(entity)
+            continue
+        mine = (((current.get(entity.path) or {}).get("config") or {}).get("redis") or {})
+        password = mine.get("password") or fallback
+        body = copy.deepcopy(entity.body)
+        if password:
+            body["config"]["redis"]["password"] = password
+        out.append(Entity(entity.kind, entity.key, body))
+    return out
 
 
 def differences(expected: Json, current: Json, where: str = "") -> list[str]:

@@ -6,6 +6,7 @@ import json
 
 from .model import Gateway
 from .plan import Change
+from .propagation import Propagation
 
 SYMBOLS = {"create": "+", "update": "~", "delete": "-", "unchanged": "="}
 
@@ -42,14 +43,16 @@ def key_lines(gateway: Gateway, keys: list[tuple[str, str]]) -> str:
     for username, key in keys:
         lines.append(f"API key for consumer '{username}': {key}")
         lines.append(f'  try: curl -H "apikey: {key}" '
-                     f"{gateway.proxy_url}{gateway.route_prefix}/hello")
+                     f"{gateway.public_url}{gateway.route_prefix}/hello")
     return "\n".join(lines)
 
 
-def as_json(changes: list[Change], mode: str, writes: int, keys: dict[str, str]) -> str:
-    """Machine-readable result for scripts."""
+def as_json(changes: list[Change], mode: str, writes: int, keys: dict[str, str],
+            waits: list[Propagation] | None = None) -> str:
+    """Machine-readable result for scripts (`propagation`: each wait for Kong's workers)."""
     return json.dumps({"mode": mode, "writes": writes, "summary": summary(changes),
-                       "changes": [c.as_dict() for c in changes], "keys": keys}, indent=2)
+                       "changes": [c.as_dict() for c in changes], "keys": keys,
+                       "propagation": [vars(w) for w in waits or []]}, indent=2)
 
 
 def keys_section(gateway: Gateway, created: dict[str, str]) -> str:

@@ -18,6 +18,7 @@ from tests.fakes.kong import KongDouble
 
 ROOT = Path(__file__).resolve().parents[2]
 LIVE_URL = os.environ.get("KONG_ADMIN_URL")
+LIVE_PROXY_URL = os.environ.get("KONG_PROXY_URL")
 TEST_TAG = "provision-test"
 PREFIX = "ptest-"
 # The service URL points at a closed local port: provisioning never contacts the app.
@@ -32,9 +33,10 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
 
 @dataclass
 class Kong:
-    """The Kong under test: its Admin API URL, and the double when there is one."""
+    """The Kong under test: its Admin API and proxy URLs, and the double when there is one."""
 
     admin_url: str
+    proxy_url: str | None = None
     double: KongDouble | None = None
 
     def get(self, path: str) -> dict | None:
@@ -53,10 +55,13 @@ class Kong:
         requests.delete(self.admin_url + path, timeout=10).raise_for_status()
 
 
-def gateway_spec(live: bool) -> dict:
-    """gateway.yaml with prefixed names and a test tag, so a real Kong's own setup is untouched."""
+def gateway_spec(live: bool, redis_url: str | None = None) -> dict:
+    """gateway.yaml with prefixed names and a test tag, so a real Kong's own setup is untouched;
+    with the double, the plans count in the tests' own Redis."""
     spec = yaml.safe_load((ROOT / "gateway.yaml").read_text(encoding="utf-8"))
     spec["tag"] = TEST_TAG
+    if redis_url and not live:
+        spec["rate_limiting"]["redis_url"] = redis_url
     for section in ("service", "upstream", "route"):
         spec[section]["name"] = PREFIX + spec[section]["name"]
     for consumer in spec["consumers"]:
@@ -66,22 +71,36 @@ def gateway_spec(live: bool) -> dict:
     return spec
 
 
+# The double's workers rebuild every 0.1 s (Kong: 5 s), so that provisioning's wait for them,
+# which every apply with writes does, costs the tests little.
+FAST_KONG = {"worker_state_update_frequency": 0.1, "db_update_frequency": 0.2}
+
+
 @pytest.fixture
 def kong() -> Iterator[Kong]:
     if LIVE_URL:
-        yield Kong(LIVE_URL.rstrip("/"))
+        yield Kong(LIVE_URL.rstrip("/"), LIVE_PROXY_URL)
         return
-    with KongDouble() as double:
-        yield Kong(double.admin_url, double)
+    with KongDouble(**FAST_KONG) as double:
+        yield Kong(double.admin_url, double.proxy_url, double)
 
 
 @pytest.fixture
-def gateway_file(tmp_path: Path) -> Callable[..., Path]:
+def redis_env(redis, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The tests' Redis as provisioning reads its password; returns its URL."""
+    monkeypatch.setenv("GATEWAY_REDIS_PASSWORD", redis.password)
+    monkeypatch.delenv("GATEWAY_REDIS_PASSWORD_FILE", raising=False)
+    monkeypatch.delenv("GATEWAY_REDIS_URL", raising=False)
+    return redis.url
+
+
+@pytest.fixture
+def gateway_file(tmp_path: Path, redis_env: str) -> Callable[..., Path]:
     """Write a variant of the test gateway; `edit` receives the spec dict to change."""
     written = []
 
     def write(edit: Callable[[dict], None] | None = None) -> Path:
-        spec = gateway_spec(bool(LIVE_URL))
+        spec = gateway_spec(bool(LIVE_URL), redis_env)
         if edit:
             edit(spec)
         written.append(spec)
@@ -122,9 +141,12 @@ def provision(kong: Kong, gateway_file: Callable[..., Path], cli, capsys) -> Ite
     """Run provision.py in-process against the Kong under test; cleans up our entities after."""
     default_file = gateway_file()
 
-    def run(*args: str, file: Path | None = None, admin_url: str | None = None) -> Run:
+    def run(*args: str, file: Path | None = None, admin_url: str | None = None,
+            proxy_url: str | None = None) -> Run:
         argv = ["--admin-url", admin_url or kong.admin_url, "--service-url", SERVICE_URL,
                 "--file", str(file or default_file), "--wait", "5", *args]
+        if proxy_url or kong.proxy_url:
+            argv += ["--proxy-url", proxy_url or kong.proxy_url]
         capsys.readouterr()
         code = cli.main(argv)
         captured = capsys.readouterr()

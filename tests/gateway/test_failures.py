@@ -15,7 +15,7 @@ from gateway.admin import AdminClient
 from gateway.errors import KongDbless
 from tests.fakes.kong import KongDouble
 
-from .conftest import ROOT
+from .conftest import FAST_KONG, ROOT
 
 
 def free_port() -> int:
@@ -41,11 +41,12 @@ def test_kong_down_is_reported_after_a_bounded_wait(provision) -> None:
 
 def test_kong_slow_to_become_ready_is_waited_for(provision) -> None:
     port = free_port()
-    late = KongDouble(admin_port=port)
+    late = KongDouble(admin_port=port, **FAST_KONG)
     timer = threading.Timer(1.5, late.start)
     timer.start()
     try:
-        run = provision("--wait", "20", admin_url=f"http://127.0.0.1:{port}")
+        run = provision("--wait", "20", admin_url=f"http://127.0.0.1:{port}",
+                        proxy_url=late.proxy_url)
         assert run.code == 0, run.err
         assert late.store.find("services", "ptest-dictionary") is not None
     finally:

@@ -169,14 +169,60 @@ def test_supplied_key_is_used(kong, provision) -> None:
 
 
 def test_schema_violation_is_reported_with_kongs_message(provision, gateway_file) -> None:
-    def zero_limit(spec: dict) -> None:
-        spec["plans"]["free"]["minute"] = 0
-    run = provision(file=gateway_file(zero_limit))
+    def bad_unit(spec: dict) -> None:
+        spec["plugins"]["request-size-limiting"]["size_unit"] = "gigabytes"
+    run = provision(file=gateway_file(bad_unit))
     assert run.code == 1
-    assert run.err.strip().endswith("400 schema violation (config.minute: value must be "
-                                    "greater than 0)"), run.err
+    assert run.err.strip().endswith("400 schema violation (config.size_unit: expected one of: "
+                                    "megabytes, kilobytes, bytes)"), run.err
     assert len(run.err.strip().splitlines()) == 1
     assert "Traceback" not in run.err
+
+
+def _plan(**limits: object):
+    def edit(spec: dict) -> None:
+        spec["plans"]["free"] = limits
+    return edit
+
+
+def _set(path: tuple[str, ...], value: object):
+    def edit(spec: dict) -> None:
+        node = spec
+        for key in path[:-1]:
+            node = node[key]
+        node[path[-1]] = value
+    return edit
+
+
+BAD_QOS = {
+    "undeclared plan": (_set(("consumers", 0, "plan"), "gold"), "unknown plan 'gold'"),
+    "undeclared default plan": (_set(("default_plan",), "gold"), "default_plan 'gold'"),
+    "zero limit": (_plan(minute=0, day=1000), "must be a positive whole number, not 0"),
+    "negative limit": (_plan(minute=-5), "must be a positive whole number, not -5"),
+    "fractional limit": (_plan(minute=2.5), "must be a positive whole number, not 2.5"),
+    "unknown window": (_plan(fortnight=10), "unknown window 'fortnight'"),
+    "shrinking limits": (_plan(minute=10, day=5), "day limit (5) cannot be lower than the "
+                                                  "minute limit (10)"),
+    "unknown policy": (_set(("rate_limiting", "policy"), "memcached"), "is not one of"),
+    "unresolvable redis": (_set(("rate_limiting", "redis_url"), "redis://no-such-host.invalid:6379"),
+                           "does not resolve"),
+    "password in redis url": (_set(("rate_limiting", "redis_url"), "redis://:pw@127.0.0.1:6379"),
+                              "carries credentials"),
+}
+
+
+@pytest.mark.parametrize("case", BAD_QOS, ids=list(BAD_QOS))
+def test_bad_qos_input_is_one_line_and_exit_2_before_any_write(kong, provision, gateway_file,
+                                                               case) -> None:
+    edit, message = BAD_QOS[case]
+    mark = len(kong.double.requests) if kong.double else 0
+    run = provision(file=gateway_file(edit))
+    assert run.code == 2, run.err
+    assert message in run.err
+    assert len(run.err.strip().splitlines()) == 1
+    assert "password" not in case or ":pw@" not in run.err
+    if kong.double:
+        assert [r for r in kong.double.requests[mark:] if r[0] != "GET"] == []
 
 
 def test_conflict_is_reported_without_leaking_the_key(kong, provision) -> None:
