@@ -3,26 +3,44 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: help test lint run
+.PHONY: help test test-packages lint run
 
 help: ## list the targets
-	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
 
 $(BIN)/activate: requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 
-test: $(BIN)/activate ## lint, then run the whole test suite
+# --- Debian packages. scripts/debian-packages.sh prints the apt-get commands for the missing
+# ones (as root, or through password-less sudo) and the recipe runs them; when it cannot
+# install, make stops at once with its one line naming the command to run as root.
+# `make -n` shows the commands without running them.
+DEBIAN_PACKAGES = WORDNET_SOURCE=$(WORDNET_SOURCE) $(SHELL) scripts/debian-packages.sh
+# $(call debian_packages,PACKAGES): a recipe line installing what is missing, or a stop.
+debian_packages = $(call _install_or_stop,$(shell $(DEBIAN_PACKAGES) "make $(GOALS)" $(1)))
+GOALS = $(or $(MAKECMDGOALS),$(.DEFAULT_GOAL))
+_install_or_stop = $(if $(filter STOP,$(firstword $(1))),$(error $(wordlist 2,1000,$(1))),$(1))
+
+# What the tests need besides Python. wordnet-base: the embedded dictionary's data;
+# docker-compose: validates docker-compose.yml offline; wrk: the benchmark's load generator,
+# whose smoke run is a test; redis-server: the Redis-backed tests.
+TEST_PACKAGES := wordnet-base docker-compose wrk redis-server
+
+test-packages: ## install the Debian packages the tests need, when missing (root or sudo -n)
+	$(call debian_packages,$(TEST_PACKAGES))
+
+test: test-packages $(BIN)/activate wordnet ## install what the tests need, lint, run them all
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
 lint: $(BIN)/activate ## ruff only
 	$(BIN)/ruff check .
 
-run: $(BIN)/activate ## run the app alone under gunicorn on 127.0.0.1:5000 (no Docker, no Kong)
-	@$(MAKE) --no-print-directory wordnet || echo "make run: starting without the embedded" \
-		"dictionary; only the Free Dictionary API will answer" >&2
+# The embedded dictionary serves too, unless DICTIONARY_BACKEND=upstream leaves it out.
+RUN_NEEDS := $(if $(filter upstream,$(DICTIONARY_BACKEND)),,wordnet)
+run: $(RUN_NEEDS) $(BIN)/activate ## run the app alone under gunicorn on 127.0.0.1:5000 (no Docker, no Kong)
 	GUNICORN_BIND=$${GUNICORN_BIND:-127.0.0.1:5000} $(BIN)/gunicorn -c gunicorn.conf.py app:app
 
 # --- The Docker stack (docker-compose.yml). Needs Docker with Compose v2, or docker-compose 1.29+.
@@ -39,7 +57,7 @@ down: ## stop the stack, keeping its data (`docker compose down -v` also deletes
 logs: ## follow the logs of every service (one service: make logs SERVICE=kong)
 	$(COMPOSE) logs -f $(SERVICE)
 
-# The embedded WordNet dictionary: built once from Debian's wordnet-base.
+# The embedded WordNet dictionary: built once from Debian's wordnet-base (installed when missing).
 WORDNET_SOURCE ?= /usr/share/wordnet
 WORDNET_DB ?= data/wordnet.sqlite3
 
@@ -49,11 +67,11 @@ WORDNET_BUILD_CODE := scripts/build_wordnet.py $(wildcard dictionary/backends/wo
 .PHONY: wordnet
 wordnet: $(WORDNET_DB) ## build the embedded WordNet dictionary if it is missing or outdated
 
-$(WORDNET_DB): $(WORDNET_BUILD_CODE) | $(BIN)/activate
-	@test -f $(WORDNET_SOURCE)/data.noun || { \
-		echo "make wordnet: $(WORDNET_SOURCE) is missing; install Debian's wordnet-base:" \
-			"apt-get install --no-install-recommends wordnet-base" >&2; exit 1; }
+$(WORDNET_DB): $(WORDNET_BUILD_CODE) | $(WORDNET_SOURCE)/data.noun $(BIN)/activate
 	$(BIN)/python scripts/build_wordnet.py --source $(WORDNET_SOURCE) --output $@
+
+$(WORDNET_SOURCE)/data.noun:
+	$(call debian_packages,wordnet-base)
 
 # Provisioning: converge Kong to gateway.yaml through the Admin API.
 .PHONY: provision
@@ -64,10 +82,7 @@ provision: $(BIN)/activate ## converge Kong (KONG_ADMIN_URL or localhost:8001) t
 .PHONY: bench bench-smoke bench-tools
 
 bench-tools:
-	@command -v wrk >/dev/null && test -f /usr/share/wordnet/index.noun || \
-	  { [ "$$(id -u)" = 0 ] || { echo "bench: needs wrk and wordnet-base: sudo apt-get install -y --no-install-recommends wrk wordnet-base" >&2; exit 1; }; \
-	    apt-get install -y --no-install-recommends wrk wordnet-base || \
-	    { apt-get update && apt-get install -y --no-install-recommends wrk wordnet-base; }; }
+	$(call debian_packages,wordnet-base wrk)
 
 bench: $(BIN)/activate bench-tools ## measure the app against bare Flask and the original app (about 17 min; bench/results/)
 	$(BIN)/python -m bench

@@ -82,8 +82,8 @@ def words(name: str) -> list[str]:
 
 
 def accepted(candidates: Iterable[str]) -> list[str]:
-    """The candidates the app would look up, normalised; a few lemmas hold digits or
-    slashes, which the app refuses."""
+    """The candidates the app would look up, normalised; three lemmas hold a slash
+    (`24/7`), which the app refuses."""
     normalised = []
     for word in candidates:
         try:

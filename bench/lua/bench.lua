@@ -14,7 +14,7 @@ function setup(thread)
    table.insert(threads, thread)
 end
 
--- Words must be letters only (the app refuses digits), so numbers are written in base 26.
+-- Numbers are written in base 26 so that the words stay letters only, like most words.
 local function letters(n)
    local s = ""
    repeat

@@ -1,7 +1,7 @@
 """`docker-compose config` validates the compose file offline, as Compose itself parses it.
 
 Debian's `docker-compose` package (1.29) checks the file against the Compose specification's
-JSON schema without a Docker engine. CI installs it (apt-get install docker-compose); a
+JSON schema without a Docker engine. `make test` installs it when it is missing; a
 missing tool fails these tests rather than skipping them. Every run happens in a copy of the
 project in a temporary directory, so neither a developer's .env nor their shell leaks in.
 """
@@ -27,7 +27,7 @@ def docker_compose() -> str:
     """Path of the docker-compose 1.x CLI."""
     path = shutil.which("docker-compose")
     if path is None:
-        pytest.fail("docker-compose missing: apt-get install docker-compose (Debian package)")
+        pytest.fail("docker-compose missing: make test-packages installs it (Debian package)")
     return path
 
 

@@ -136,3 +136,40 @@ def test_missing_wordnet_file_is_a_503_envelope(
     assert response.status_code == 503
     assert response.json["error"] == "dictionary_unavailable"
     assert str(tmp_path) not in response.get_data(as_text=True)
+
+
+ACCENTED = [("café", "cafe"), ("naïve", "naive"), ("résumé", "resume")]
+
+
+@pytest.mark.parametrize(("typed", "found"), ACCENTED)
+@pytest.mark.parametrize("fault", ["not_found", "server_error"])
+def test_the_fallback_finds_a_word_without_its_accents(
+    make_auto: Callable[..., Flask], upstream: FakeUpstream, fault: str, typed: str, found: str
+) -> None:
+    upstream.fault("*", fault)
+    response = make_auto().test_client().get(f"/{typed}")
+    assert response.status_code == 200
+    assert response.headers["X-Dictionary-Source"] == "wordnet"
+    assert response.json[0]["word"] == found
+    assert upstream.words_requested()[0] == typed  # the upstream gets the word as typed
+
+
+def test_the_fallback_without_an_upstream_finds_a_word_without_its_accents(
+    make_auto: Callable[..., Flask],
+) -> None:
+    response = make_auto(upstream_url=refused_url()).test_client().get("/caf%C3%A9s")
+    assert response.status_code == 200
+    assert response.json[0]["word"] == "cafe"
+
+
+@pytest.mark.parametrize(("typed", "found"), [*ACCENTED, ("Y2K", "y2k"), ("CAFÉ", "cafe")])
+def test_wordnet_mode_finds_words_with_digits_and_without_their_accents(
+    make_app: Callable[..., Flask], upstream: FakeUpstream, sample_db: Path, typed: str, found: str
+) -> None:
+    client = make_app(backend="wordnet", wordnet_path=str(sample_db)).test_client()
+    response = client.get(f"/{typed}")
+    assert response.status_code == 200
+    assert [entry["word"] for entry in response.json] == [found]
+    unknown = client.get("/zz9zz")
+    assert (unknown.status_code, unknown.json["error"]) == (404, "word_not_found")
+    assert upstream.requests == []

@@ -28,6 +28,17 @@ from dictionary.validation import MAX_LENGTH, InvalidWord, normalise_word
         ("नमस्ते", "नमस्ते"),  # Devanagari with combining vowel signs
         ("x", "x"),
         ("a" * MAX_LENGTH, "a" * MAX_LENGTH),
+        # Digits count as letters: WordNet has these, the upstream more (mp3, COVID-19).
+        ("1990s", "1990s"),
+        ("12-tone music", "12-tone music"),
+        ("Y2K", "y2k"),
+        ("3-D", "3-d"),
+        (".22-caliber", ".22-caliber"),
+        ("COVID-19", "covid-19"),
+        ("123", "123"),
+        ("7", "7"),
+        ("٣", "٣"),  # Arabic-Indic digit three: decimal digits of any script
+        ("1" * MAX_LENGTH, "1" * MAX_LENGTH),
     ],
 )
 def test_accepted_words_are_normalised(raw: str, expected: str) -> None:
@@ -48,7 +59,12 @@ def test_accepted_words_are_normalised(raw: str, expected: str) -> None:
         "nul\x00",
         "del\x7f",
         "bad\ufffdutf8",
-        "123",
+        "1" * (MAX_LENGTH + 1),
+        "24/7",
+        "50%",
+        "x²",  # superscripts, fractions and numerals are not decimal digits
+        "½",
+        "Ⅻ",
         "hello!",
         "what?",
         "a_b",
@@ -56,6 +72,7 @@ def test_accepted_words_are_normalised(raw: str, expected: str) -> None:
         "...",
         "-",
         "'",
+        "-.'",
     ],
 )
 def test_rejected_words(raw: str) -> None:
@@ -65,3 +82,15 @@ def test_rejected_words(raw: str) -> None:
 
 def test_length_is_measured_after_trimming() -> None:
     assert normalise_word(" " + "a" * MAX_LENGTH + " ") == "a" * MAX_LENGTH
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ("...", "The word must contain at least one letter or digit."),
+        ("a+b", "The word may contain only letters, digits, combining marks, apostrophes,"),
+    ],
+)
+def test_the_refusal_says_what_a_word_may_contain(raw: str, message: str) -> None:
+    with pytest.raises(InvalidWord, match=message.replace(".", r"\.")):
+        normalise_word(raw)

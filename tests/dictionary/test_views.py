@@ -86,6 +86,17 @@ def test_invalid_words_get_400_and_never_reach_the_upstream(
     assert upstream.requests == []
 
 
+@pytest.mark.parametrize("word", ["zz9zz", "mp3", "covid-19", "4-h", "1990s"])
+def test_words_with_digits_are_looked_up(
+    client: FlaskClient, upstream: FakeUpstream, word: str
+) -> None:
+    response = client.get(f"/{word.upper()}")
+    assert response.status_code == 404  # the fake upstream does not know them
+    assert response.json["error"] == "word_not_found"
+    assert set(response.json) == ENVELOPE_KEYS
+    assert upstream.words_requested() == [word]
+
+
 def test_unknown_operational_path_is_a_json_404(client: FlaskClient) -> None:
     response = client.get("/-/nothing-here")
     assert response.status_code in (400, 404)

@@ -8,6 +8,9 @@ A lookup is one indexed query for the forms answered at build time (every lemma
 and irregular form); only other forms run the morphology here, against the
 exception list and the meanings that exist. Meanings come out of the file
 already rendered, so the answer is inflated and concatenated, never re-encoded.
+WordNet spells every lemma in ASCII: an accented word it lacks is looked up once
+more without its accents (`café` answers `cafe`), whether this backend serves
+alone or as the fallback of `auto` (the upstream still gets the word as typed).
 """
 
 from __future__ import annotations
@@ -52,18 +55,32 @@ class WordNetDictionary:
         self._local = _PerThread()
 
     def lookup(self, word: str) -> Lookup:
+        """Entries of `word`, or of `word` without its accents when only that is known.
+
+        The entries' `word` field names what was found (`café` answers `cafe`);
+        `Lookup.word` stays the word asked for, the cache's key.
+        """
         form = morphology.to_lemma_spelling(word)
-        try:
-            connection = self._connection()
-            meanings = connection.execute(_ANSWER, (form,)).fetchall() or _morph(connection, form)
-        except sqlite3.Error as error:
-            self._forget()
-            raise BackendUnavailable(f"WordNet database {self.path}: {error}") from error
+        meanings = self._meanings(form)
+        # Only a miss pays for the retry, and only a word with non-ASCII characters.
+        if not meanings and not form.isascii():
+            plain = morphology.without_accents(form)
+            if plain != form:
+                meanings = self._meanings(plain)
         zdict = self._local.zdict
         body = render.entries(
             (lemma, schema.decompress(packed, zdict)) for lemma, packed in meanings
         )
         return Lookup(word, body, self.name)
+
+    def _meanings(self, form: str) -> Meanings:
+        """The answer made at build time for `form`, else the morphology's."""
+        try:
+            connection = self._connection()
+            return connection.execute(_ANSWER, (form,)).fetchall() or _morph(connection, form)
+        except sqlite3.Error as error:
+            self._forget()
+            raise BackendUnavailable(f"WordNet database {self.path}: {error}") from error
 
     def ready(self) -> bool:
         try:

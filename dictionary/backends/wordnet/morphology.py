@@ -10,6 +10,7 @@ Collocations are also morphed word by word (`runs away` -> run away).
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Container, Iterable, Mapping
 from itertools import islice, product
 
@@ -58,6 +59,19 @@ Exceptions = Mapping[tuple[str, int], list[str]]
 def to_lemma_spelling(word: str) -> str:
     """The spelling WordNet's index uses for a word typed by a person."""
     return word.strip().lower().translate(_TO_LEMMA)
+
+
+def without_accents(word: str) -> str:
+    """`word` with its combining marks removed (`café` -> `cafe`, `naïve` -> `naive`).
+
+    WordNet 3.0 spells every lemma in ASCII, so an accented word it lacks may be
+    there without its accents. Letters that are not a base letter plus a mark
+    (`ø`, `æ`, `ß`) stay as they are.
+    """
+    decomposed = unicodedata.normalize("NFD", word)
+    return unicodedata.normalize(
+        "NFC", "".join(char for char in decomposed if not unicodedata.combining(char))
+    )
 
 
 def exception_forms(form: str) -> list[str]:

@@ -89,6 +89,7 @@ def test_antonyms_are_per_sense_and_unioned_per_meaning(sample: WordNetDictionar
         ("dead end", [("dead end", ["noun"]), ("dead-end", ["adjective"])]),
         ("o’clock", [("o'clock", ["adverb"])]),
         ("einstein", [("einstein", ["noun"])]),
+        ("y2k", [("y2k", ["noun"])]),
     ],
 )
 def test_inflections_and_spellings_find_their_lemmas(
@@ -115,7 +116,40 @@ def test_a_proper_noun_lists_its_other_capitalised_words(sample: WordNetDictiona
     assert noun["synonyms"] == ["Albert Einstein"]
 
 
-@pytest.mark.parametrize("word", ["mice", "xyzzy", "Ωμέγα", "hello world", "-", "'"])
+@pytest.mark.parametrize(
+    ("word", "found"),
+    [
+        ("café", "cafe"),
+        ("naïve", "naive"),
+        ("résumé", "resume"),
+        ("cafe\u0301", "cafe"),  # a combining accent, as the validation would not leave it
+        ("cafés", "cafe"),  # the accent goes, then the morphology runs
+        ("coffee shöp", "coffee shop"),
+    ],
+)
+def test_a_word_known_only_without_its_accents_answers_that_word(
+    sample: WordNetDictionary, word: str, found: str
+) -> None:
+    lookup = sample.lookup(word)
+    assert lookup.word == word  # the cache's key stays the word asked for
+    assert parts_of_speech(lookup)[0][0] == found
+
+
+def test_only_a_miss_with_accents_is_tried_again(sample: WordNetDictionary) -> None:
+    statements: list[str] = []
+    sample._connection().set_trace_callback(statements.append)
+
+    def queries(word: str) -> int:
+        statements.clear()
+        sample.lookup(word)
+        return len(statements)
+
+    assert queries("xÿzzy") == 2 * queries("xyzzy") > 0
+    assert queries("café") > queries("cafe")
+    assert queries("привет") == queries("xyzzy")  # non-ASCII, but no accent to remove
+
+
+@pytest.mark.parametrize("word", ["mice", "xyzzy", "Ωμέγα", "hello world", "-", "'", "zz9zz"])
 def test_unknown_words_are_not_found(sample: WordNetDictionary, word: str) -> None:
     lookup = sample.lookup(word)
     assert lookup.entries is None

@@ -1,6 +1,6 @@
 """The real WordNet 3.0 from Debian's wordnet-base, built once per session.
 
-Skipped on a machine without the package, but never in CI (see conftest.py).
+`make test` installs the package when it is missing; without it these tests fail.
 """
 
 from __future__ import annotations

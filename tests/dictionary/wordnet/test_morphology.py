@@ -17,6 +17,24 @@ def test_typed_words_take_wordnet_index_spelling(typed: str, lemma: str) -> None
 
 
 @pytest.mark.parametrize(
+    ("word", "plain"),
+    [
+        ("café", "cafe"),
+        ("naïve", "naive"),
+        ("résumé", "resume"),
+        ("crème brûlée", "creme brulee"),
+        ("cafe\u0301", "cafe"),
+        ("ångström", "angstrom"),
+        ("smørrebrød", "smørrebrød"),  # ø is a letter of its own, not o with a mark
+        ("straße", "straße"),
+        ("hello", "hello"),
+    ],
+)
+def test_accents_are_removed_and_other_letters_kept(word: str, plain: str) -> None:
+    assert morphology.without_accents(word) == plain
+
+
+@pytest.mark.parametrize(
     ("word", "pos", "base"),
     [
         ("boxes", NOUN, "box"),
