@@ -1,5 +1,16 @@
-# The dictionary app image: gunicorn serving app:app on port 5000, with the embedded WordNet
-# dictionary compiled at build time. Also runs scripts/provision.py (the `provision` service).
+# The dictionary app image (the last stage, built by default): gunicorn serving app:app on port
+# 5000, with the embedded WordNet dictionary compiled at build time. Also runs
+# scripts/provision.py (the `provision` service). The first stage is a separate, tiny image.
+
+# The Admin API relay of docker-compose.yml (the `admin-forwarder` service builds this target):
+# Debian 12's socat and nothing else, running as nobody. First in the file, so a builder that
+# builds every stage up to its target (the classic one) does not build the dictionary for it.
+FROM debian:12-slim AS admin-forwarder
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends socat \
+    && rm -rf /var/lib/apt/lists/*
+USER 65534:65534
+ENTRYPOINT ["socat"]
 
 # Python 3.11 to match CI; slim-bookworm also pins the Debian release that wordnet-base comes
 # from, so a new Debian cannot change the compiled dictionary under the same tag.

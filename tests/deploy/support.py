@@ -17,8 +17,17 @@ REPO = Path(__file__).resolve().parents[2]
 DATA = REPO / "tests" / "data" / "kong"
 COMPOSE_FILE = REPO / "docker-compose.yml"
 ENV_EXAMPLE = REPO / ".env.example"
+KONG_CONF = REPO / "kong.conf"
 
 _ENV_LINE = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)=(.*)$")
+_ASSIGNMENT = re.compile(r"^([a-z0-9_]+)\s*=\s*(.*)$")
+_HOST_PORT = re.compile(r"^(?P<host>\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.\-*]+):(?P<port>\d+)$")
+# The http listener flags of kong/conf_loader/listeners.lua (patterns as regular expressions).
+HTTP_FLAGS = (
+    "ssl", "http2", "proxy_protocol", "deferred", "bind", "reuseport", r"backlog=\d+",
+    "ipv6only=on", "ipv6only=off", "so_keepalive=on", "so_keepalive=off",
+    r"so_keepalive=\w*:\w*:\d*",
+)
 # $$ (a literal $), ${NAME}, ${NAME<op><arg>} with op one of :- - :? ? :+ +, or $NAME.
 _VARIABLE = re.compile(
     r"\$(?:(?P<escaped>\$)"
@@ -109,3 +118,84 @@ def example_env() -> dict[str, str]:
 
 # The two environments every property must hold in: documented values, and a fresh clone.
 ENVIRONMENTS = {"env-example": example_env, "no-env-file": dict}
+
+
+# ---------------------------------------------------------------- kong.conf
+
+
+def parse_kong_conf(text: str) -> list[tuple[int, str, str]]:
+    """(line number, key, value) of each setting; `#` starts a comment unless escaped."""
+    settings = []
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = re.split(r"(?<!\\)#", raw, maxsplit=1)[0].strip()
+        if not line:
+            continue
+        match = _ASSIGNMENT.match(line)
+        if match is None:
+            raise ValueError(f"kong.conf:{number}: not `key = value`: {raw!r}")
+        settings.append((number, match.group(1), match.group(2).strip()))
+    return settings
+
+
+def kong_conf() -> dict[str, str]:
+    """kong.conf as a dict (duplicates are caught by their own test)."""
+    return {key: value for _, key, value in parse_kong_conf(KONG_CONF.read_text("utf-8"))}
+
+
+def parse_listeners(value: str) -> list[tuple[str, int, set[str]]]:
+    """(host, port, flags) per entry, like Kong's parse_listeners; `off` gives none.
+
+    Kong accepts a host name as well as an address (listeners.lua l.112-115); nginx resolves it
+    when it starts.
+    """
+    entries = [entry.strip() for entry in value.split(",")]
+    if entries[0] == "off":
+        return []
+    parsed = []
+    for entry in entries:
+        words = entry.split()
+        flags = {word for word in words[1:] if any(re.fullmatch(f, word) for f in HTTP_FLAGS)}
+        unknown = [word for word in words[1:] if word not in flags]
+        address = _HOST_PORT.match(words[0]) if words else None
+        if unknown or address is None or not 0 < int(address.group("port")) < 65536:
+            raise ValueError(f"must be of form: [off] | <ip>:<port> [flags], got {entry!r}")
+        parsed.append((address.group("host"), int(address.group("port")), flags))
+    return parsed
+
+
+# ---------------------------------------------------------------- services
+
+
+def parse_port(spec: str | dict[str, Any]) -> tuple[str, str, str]:
+    """(host_ip, host_port, container_port) of a short- or long-syntax port mapping."""
+    if isinstance(spec, dict):
+        return str(spec.get("host_ip", "")), str(spec.get("published", "")), str(spec["target"])
+    spec = spec.split("/")[0]
+    parts = spec.rsplit(":", 2)
+    if len(parts) == 1:
+        return "", "", parts[0]
+    if len(parts) == 2:
+        return "", parts[0], parts[1]
+    return parts[0], parts[1], parts[2]
+
+
+def service_networks(service: dict[str, Any]) -> dict[str, set[str]]:
+    """The networks a service joins, each with the aliases it has there.
+
+    A service with `network_mode` joins none of the file's networks; one without `networks`
+    joins Compose's `default` network.
+    """
+    if "network_mode" in service:
+        return {}
+    networks = service.get("networks")
+    if networks is None:
+        return {"default": set()}
+    if isinstance(networks, list):
+        return {name: set() for name in networks}
+    return {name: set((spec or {}).get("aliases") or []) for name, spec in networks.items()}
+
+
+def is_kong_node(service: dict[str, Any]) -> bool:
+    """A service running Kong's gateway (the image's default command), not a Kong CLI one-shot."""
+    repository = str(service.get("image", "")).rpartition(":")[0]
+    return repository.rsplit("/", 1)[-1] == "kong" and "command" not in service

@@ -16,19 +16,33 @@ import pytest
 
 from tests.deploy import support
 
-EXPECTED_SERVICES = {"secrets", "db", "kong-migrations", "kong", "app", "provision"}
+EXPECTED_SERVICES = {
+    "secrets", "db", "redis", "kong-migrations", "kong", "kong-2", "admin-forwarder", "app",
+    "provision",
+}
+KONG_NODES = ("kong", "kong-2")
 HEALTHY = "service_healthy"
 COMPLETED = "service_completed_successfully"
+KONG_NODE_DEPENDS_ON = {"db": HEALTHY, "kong-migrations": COMPLETED, "redis": HEALTHY}
 # Who waits for whom, and for what: the start order of the stack.
 EXPECTED_DEPENDS_ON = {
     "secrets": {},
     "db": {"secrets": COMPLETED},
+    "redis": {"secrets": COMPLETED},
     "kong-migrations": {"secrets": COMPLETED, "db": HEALTHY},
-    "kong": {"db": HEALTHY, "kong-migrations": COMPLETED},
+    "kong": KONG_NODE_DEPENDS_ON,
+    "kong-2": KONG_NODE_DEPENDS_ON,
+    "admin-forwarder": {},
     "app": {},
-    "provision": {"kong": HEALTHY, "app": HEALTHY},
+    "provision": {"kong": HEALTHY, "app": HEALTHY, "redis": HEALTHY},
 }
 ONE_SHOTS = {"secrets", "kong-migrations", "provision"}
+# The published ports of the stack, (service, host address, default host port, container port).
+PUBLISHED = {
+    ("kong", "", "8000", "8000"),
+    ("kong-2", "", "8100", "8000"),
+    ("admin-forwarder", "127.0.0.1", "8001", "8001"),
+}
 SHELLS = {"sh", "bash", "/bin/sh", "/bin/bash"}
 # Tokens only a shell understands; chains (`&&`, `||`) are flagged anywhere in an argument.
 SHELL_TOKENS = {"&&", "||", "|", ";", ">", ">>", "<", "&"}
@@ -47,17 +61,7 @@ def resolved(request: pytest.FixtureRequest) -> dict[str, dict[str, Any]]:
 # ---------------------------------------------------------------- helpers (tested below too)
 
 
-def parse_port(spec: str | dict[str, Any]) -> tuple[str, str, str]:
-    """(host_ip, host_port, container_port) of a short- or long-syntax port mapping."""
-    if isinstance(spec, dict):
-        return str(spec.get("host_ip", "")), str(spec.get("published", "")), str(spec["target"])
-    spec = spec.split("/")[0]
-    parts = spec.rsplit(":", 2)
-    if len(parts) == 1:
-        return "", "", parts[0]
-    if len(parts) == 2:
-        return "", parts[0], parts[1]
-    return parts[0], parts[1], parts[2]
+parse_port = support.parse_port
 
 
 def argv_chain_problem(argv: list[str]) -> str | None:
@@ -151,8 +155,8 @@ def test_pulled_images_are_pinned(resolved: dict[str, dict[str, Any]]) -> None:
 
 def test_kong_is_the_official_3_9_3_image(resolved: dict[str, dict[str, Any]]) -> None:
     """Kong and its migrations run the same official image, 3.9.3 (the last OSS release)."""
-    assert resolved["kong"]["image"] == "kong:3.9.3"
-    assert resolved["kong-migrations"]["image"] == "kong:3.9.3"
+    for name in ("kong-migrations", *KONG_NODES):
+        assert resolved[name]["image"] == "kong:3.9.3", name
 
 
 def test_postgres_is_major_16(resolved: dict[str, dict[str, Any]]) -> None:
@@ -224,6 +228,16 @@ def test_migrations_bootstrap_then_upgrade(resolved: dict[str, dict[str, Any]]) 
     assert "set -eu" in command[2]
 
 
+def test_published_ports_are_the_documented_ones() -> None:
+    """Proxies on every interface, the Admin API on loopback; PostgreSQL, Redis, app: none."""
+    published = {
+        (name, *parse_port(spec))
+        for name, service in support.services({}).items()
+        for spec in service.get("ports", [])
+    }
+    assert published == PUBLISHED
+
+
 def test_admin_api_is_published_on_loopback_only(resolved: dict[str, dict[str, Any]]) -> None:
     """The Admin API has no authentication: 127.0.0.1 on the host, never every interface."""
     admin = [
@@ -234,20 +248,6 @@ def test_admin_api_is_published_on_loopback_only(resolved: dict[str, dict[str, A
     ]
     assert admin, "the Admin API is not published at all"
     assert all(host_ip == "127.0.0.1" for host_ip, _, _ in admin), admin
-
-
-def test_proxy_is_published_on_every_interface(resolved: dict[str, dict[str, Any]]) -> None:
-    """The proxy is the public entry point, on port 8000 by default."""
-    ports = [parse_port(spec) for spec in resolved["kong"]["ports"]]
-    proxy = [port for port in ports if port[2] == "8000"]
-    assert proxy
-    assert proxy[0][0] in {"", "0.0.0.0"}
-    assert proxy[0][1] == "8000"
-
-
-def test_only_kong_publishes_ports(resolved: dict[str, dict[str, Any]]) -> None:
-    """PostgreSQL and the app are reached through Kong only."""
-    assert [name for name, service in resolved.items() if service.get("ports")] == ["kong"]
 
 
 def test_app_can_be_scaled(resolved: dict[str, dict[str, Any]]) -> None:
@@ -268,22 +268,65 @@ def test_no_secret_is_written_in_the_compose_file() -> None:
 def test_password_files_are_mounted_where_they_are_read(
     resolved: dict[str, dict[str, Any]],
 ) -> None:
-    """Each *_PASSWORD_FILE (and the migrations' `cat`) points into a volume of that service."""
+    """Each *_FILE and every `cat` of a command or healthcheck reads a volume of that service."""
     for name, service in resolved.items():
         mounts = [volume.split(":")[1] for volume in service.get("volumes", [])]
         paths = [v for k, v in service.get("environment", {}).items() if k.endswith("_FILE")]
-        paths += re.findall(r"cat (/\S+)", " ".join(map(str, service.get("command") or [])))
+        scripts = [*map(str, service.get("command") or []),
+                   *map(str, (service.get("healthcheck") or {}).get("test") or [])]
+        paths += re.findall(r"cat (/[^\s)\"]+)", " ".join(scripts))
         for path in paths:
             assert any(path.startswith(mount + "/") for mount in mounts), f"{name}: {path}"
 
 
-def test_kong_runs_read_only_without_new_privileges(resolved: dict[str, dict[str, Any]]) -> None:
-    """Read-only root; the prefix the entrypoint prepares ($KONG_PREFIX) and /tmp are tmpfs."""
-    kong = resolved["kong"]
+def tmpfs_mounts(service: dict[str, Any]) -> dict[str, set[str]]:
+    """Path -> mount options of a service's `tmpfs` entries ("path:opt,opt")."""
+    entries = service.get("tmpfs") or []
+    entries = [entries] if isinstance(entries, str) else entries
+    mounts = {}
+    for entry in entries:
+        path, _, options = entry.partition(":")
+        mounts[path] = set(filter(None, options.split(",")))
+    return mounts
+
+
+def test_tmpfs_parser() -> None:
+    """Options come apart from the path."""
+    assert tmpfs_mounts({"tmpfs": ["/tmp:mode=1777,size=1m", "/run"]}) == {
+        "/tmp": {"mode=1777", "size=1m"}, "/run": set(),
+    }
+
+
+@pytest.mark.parametrize("name", KONG_NODES)
+def test_kong_runs_read_only_without_new_privileges(
+    resolved: dict[str, dict[str, Any]], name: str
+) -> None:
+    """Read-only root; the prefix the entrypoint prepares ($KONG_PREFIX) lives in a tmpfs."""
+    kong = resolved[name]
     assert kong["read_only"] is True
     assert "no-new-privileges:true" in kong["security_opt"]
-    assert set(kong["tmpfs"]) >= {"/tmp", kong["environment"]["KONG_PREFIX"]}
     assert "./kong.conf:/etc/kong/kong.conf:ro" in kong["volumes"]
+    assert kong["restart"] == "unless-stopped"
+
+
+@pytest.mark.parametrize("name", KONG_NODES)
+def test_kong_prefix_survives_a_restart(resolved: dict[str, dict[str, Any]], name: str) -> None:
+    """The prefix is created by Kong inside /tmp, a tmpfs that is world-writable on every start.
+
+    A restarted container's tmpfs takes its mode from the directory under it (runc#3911): a
+    mount point missing from the image comes back 0755 root-owned, so the kong user (whose uid
+    differs between image bases) could not create its prefix. /tmp is 1777 in every image, and
+    mode=1777 says so. No uid= or gid=: nothing here may depend on the kong user's ids.
+    """
+    kong = resolved[name]
+    mounts = tmpfs_mounts(kong)
+    prefix = kong["environment"]["KONG_PREFIX"]
+    assert prefix.startswith("/tmp/"), prefix
+    assert prefix.count("/") == 2, prefix
+    assert prefix not in mounts
+    assert "mode=1777" in mounts["/tmp"]
+    for options in mounts.values():
+        assert not {option.partition("=")[0] for option in options} & {"uid", "gid"}
 
 
 def test_every_service_forbids_new_privileges(resolved: dict[str, dict[str, Any]]) -> None:
@@ -302,10 +345,14 @@ def test_database_is_kong_on_a_named_volume(resolved: dict[str, dict[str, Any]])
     assert data[0].split(":")[0] in support.raw_compose()["volumes"]
 
 
-def test_app_cannot_reach_the_database(resolved: dict[str, dict[str, Any]]) -> None:
-    """The app, which handles untrusted input, shares no network with PostgreSQL."""
-    assert not set(resolved["app"]["networks"]) & set(resolved["db"]["networks"])
-    assert set(resolved["kong"]["networks"]) >= set(resolved["db"]["networks"])
+def test_app_cannot_reach_the_database_or_redis(resolved: dict[str, dict[str, Any]]) -> None:
+    """The app, which handles untrusted input, shares no network with PostgreSQL or Redis."""
+    app = set(resolved["app"]["networks"])
+    assert not app & set(resolved["db"]["networks"])
+    assert not app & set(resolved["redis"]["networks"])
+    for name in KONG_NODES:
+        assert set(resolved[name]["networks"]) >= set(resolved["db"]["networks"]), name
+        assert set(resolved[name]["networks"]) >= set(resolved["redis"]["networks"]), name
 
 
 def test_provision_targets_kong_and_the_app(resolved: dict[str, dict[str, Any]]) -> None:
@@ -315,13 +362,161 @@ def test_provision_targets_kong_and_the_app(resolved: dict[str, dict[str, Any]])
     assert provision["build"] == app["build"]
     command = provision["command"]
     assert command[:2] == ["python", "scripts/provision.py"]
-    assert command[command.index("--admin-url") + 1] == "http://kong:8001"
     assert command[command.index("--service-url") + 1] == "http://app:5000"
     # Every `up` prints the demo key, not only the first (provision.py prints keys on request).
     assert command[command.index("--show-key") + 1] == "demo"
+
+
+def test_provision_environment_is_what_provisioning_reads(
+    resolved: dict[str, dict[str, Any]],
+) -> None:
+    """Admin API, every node's proxy, the public proxy address, Redis and its password file."""
+    environment = resolved["provision"]["environment"]
+    proxy_port = resolved["kong"]["ports"][0].split(":")[0]
+    assert environment == {
+        "KONG_ADMIN_URL": "http://kong-admin:8001",
+        "KONG_PROXY_URL": "http://kong-proxy:8000",
+        "GATEWAY_PUBLIC_URL": f"http://localhost:{proxy_port}",
+        "GATEWAY_REDIS_URL": "redis://redis:6379/0",
+        "GATEWAY_REDIS_PASSWORD_FILE": "/run/redis-secrets/redis_password",
+    }
+
+
+def test_public_url_follows_the_proxy_port() -> None:
+    """The printed curl line names the port the proxy is really published on."""
+    provision = support.services({"KONG_PROXY_PORT": "9000"})["provision"]
+    assert provision["environment"]["GATEWAY_PUBLIC_URL"] == "http://localhost:9000"
+
+
+def test_every_kong_node_answers_to_the_proxy_alias(resolved: dict[str, dict[str, Any]]) -> None:
+    """KONG_PROXY_URL resolves to every node, on a network the provisioner joins."""
+    carrying = {
+        name: {network for network, aliases in support.service_networks(service).items()
+               if "kong-proxy" in aliases}
+        for name, service in resolved.items()
+    }
+    assert {name for name, networks in carrying.items() if networks} == set(KONG_NODES)
+    shared = set.intersection(*(carrying[name] for name in KONG_NODES))
+    assert shared & set(support.service_networks(resolved["provision"]))
+    assert shared & set(support.service_networks(resolved["app"]))  # and Kong reaches the app
+
+
+def test_provision_resolves_redis_and_reads_its_password(
+    resolved: dict[str, dict[str, Any]],
+) -> None:
+    """The provisioner shares Redis's network and mounts the password volume read-only."""
+    provision, redis = resolved["provision"], resolved["redis"]
+    assert set(redis["networks"]) <= set(provision["networks"])
+    assert "redis-secrets:/run/redis-secrets:ro" in provision["volumes"]
+    assert "kong-secrets" not in " ".join(provision.get("volumes", []))
 
 
 def test_files_the_services_run_exist() -> None:
     """The provisioner and the mounted kong.conf are in the repository (and the image)."""
     assert (support.REPO / "scripts" / "provision.py").is_file()
     assert (support.REPO / "kong.conf").is_file()
+
+
+# ---------------------------------------------------------------- Redis
+
+
+def test_redis_is_the_official_image_major_7(resolved: dict[str, dict[str, Any]]) -> None:
+    """The official image, a pinned major."""
+    assert re.fullmatch(r"redis:7(\.\d+)*(-[a-z]+)?", resolved["redis"]["image"])
+
+
+def test_redis_requires_the_generated_password(resolved: dict[str, dict[str, Any]]) -> None:
+    """redis-server gets requirepass from the secrets file, on stdin, not on its command line."""
+    redis = resolved["redis"]
+    assert redis["command"][:2] == ["sh", "-c"]
+    script = redis["command"][2]
+    assert "cat /run/redis-secrets/redis_password" in script
+    assert "exec redis-server - <<EOF" in script
+    assert re.search(r'^requirepass "\$quoted"$', script, re.MULTILINE)
+    assert "redis-secrets:/run/redis-secrets:ro" in redis["volumes"]
+    assert "kong-secrets" not in " ".join(redis["volumes"])   # no access to PostgreSQL's
+
+
+def test_redis_keeps_nothing_on_disk(resolved: dict[str, dict[str, Any]]) -> None:
+    """No snapshots, no AOF; /data is a tmpfs, so Docker creates no anonymous volume."""
+    script = resolved["redis"]["command"][2]
+    assert re.search(r'^save ""$', script, re.MULTILINE)
+    assert re.search(r"^appendonly no$", script, re.MULTILINE)
+    assert "/data" in tmpfs_mounts(resolved["redis"])
+    assert not any(volume.split(":")[1] == "/data" for volume in resolved["redis"]["volumes"])
+
+
+def test_redis_is_hardened_and_private(resolved: dict[str, dict[str, Any]]) -> None:
+    """Read-only root, its own unprivileged user, no capabilities, an internal network only."""
+    redis = resolved["redis"]
+    assert redis["read_only"] is True
+    assert redis["user"] == "redis"
+    assert redis["cap_drop"] == ["ALL"]
+    assert "ports" not in redis
+    networks = support.compose({})["networks"]
+    assert all(networks[name].get("internal") is True for name in redis["networks"])
+
+
+def test_redis_healthcheck_authenticates(resolved: dict[str, dict[str, Any]]) -> None:
+    """PING with the password (REDISCLI_AUTH, not -a) must answer PONG; NOAUTH is unhealthy."""
+    test = resolved["redis"]["healthcheck"]["test"]
+    assert test[:3] == ["CMD", "sh", "-c"]
+    assert 'REDISCLI_AUTH="$(cat /run/redis-secrets/redis_password)"' in test[3]
+    assert " -a " not in test[3]
+    assert test[3].endswith("ping | grep -qx PONG")
+
+
+def test_no_password_travels_in_an_environment_variable(
+    resolved: dict[str, dict[str, Any]],
+) -> None:
+    """Only the secrets one-shot sees password values; everything else gets *_FILE paths."""
+    for name, service in resolved.items():
+        if name == "secrets":
+            continue
+        secret = [key for key in service.get("environment", {})
+                  if SECRET_NAME.search(key) and not key.endswith("_FILE")]
+        assert secret == [], name
+
+
+# ---------------------------------------------------------------- the cluster profile
+
+
+def test_second_node_is_in_the_cluster_profile_only() -> None:
+    """`docker compose up` starts one node; `--profile cluster` adds kong-2 and nothing else."""
+    profiles = {name: service.get("profiles") for name, service in
+                support.raw_compose()["services"].items() if service.get("profiles")}
+    assert profiles == {"kong-2": ["cluster"]}
+
+
+def test_second_node_is_the_first_one_without_the_admin_api(
+    resolved: dict[str, dict[str, Any]],
+) -> None:
+    """Same image, configuration, database, Redis and hardening; no migrations, no Admin API."""
+    kong, kong_2 = resolved["kong"], resolved["kong-2"]
+    for key in ("image", "volumes", "read_only", "tmpfs", "healthcheck", "security_opt",
+                "restart", "depends_on"):
+        assert kong_2[key] == kong[key], key
+    assert "command" not in kong_2       # the image's `kong docker-start`, not migrations
+    assert {k: v for k, v in kong["environment"].items() if k != "KONG_ADMIN_LISTEN"} \
+        == kong_2["environment"]
+    assert "admin-api" not in kong_2["networks"]
+
+
+def test_second_node_has_its_own_proxy_port() -> None:
+    """KONG_PROXY_PORT_2 (8100 by default) on every interface, container port 8000."""
+    assert support.services({})["kong-2"]["ports"] == ["8100:8000"]
+    assert support.services({"KONG_PROXY_PORT_2": "9100"})["kong-2"]["ports"] == ["9100:8000"]
+
+
+# ---------------------------------------------------------------- the Admin API relay
+
+
+def test_forwarder_is_the_dockerfile_stage_hardened(resolved: dict[str, dict[str, Any]]) -> None:
+    """Built from the Dockerfile's admin-forwarder stage; read-only, no capabilities."""
+    forwarder = resolved["admin-forwarder"]
+    assert forwarder["build"]["target"] == "admin-forwarder"
+    dockerfile = (support.REPO / forwarder["build"]["dockerfile"]).read_text("utf-8")
+    assert re.search(r"^FROM \S+ AS admin-forwarder$", dockerfile, re.MULTILINE)
+    assert forwarder["read_only"] is True
+    assert forwarder["cap_drop"] == ["ALL"]
+    assert forwarder["restart"] == "unless-stopped"

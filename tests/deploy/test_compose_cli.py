@@ -18,6 +18,7 @@ import pytest
 import yaml
 
 from tests.deploy import support
+from tests.deploy.isolation import Stack, admin_exposure
 
 PROJECT_FILES = ("docker-compose.yml", "kong.conf", "Dockerfile", ".dockerignore")
 
@@ -42,28 +43,40 @@ def make_project(directory: Path, *, with_env: bool, compose_text: str | None = 
     return directory
 
 
-def run_config(cli: str, project: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """`docker-compose config ARGS` in `project` with a minimal, hermetic environment."""
+def run_config(
+    cli: str, project: Path, *args: str, profiles: tuple[str, ...] = ()
+) -> subprocess.CompletedProcess[str]:
+    """`docker-compose [--profile P] config ARGS` in `project`, hermetic environment."""
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(project)}
+    selected = [word for profile in profiles for word in ("--profile", profile)]
     return subprocess.run(
         [cli, "--project-directory", str(project), "-f", str(project / "docker-compose.yml"),
-         "config", *args],
+         *selected, "config", *args],
         cwd=project, env=env, capture_output=True, text=True, timeout=60, check=False,
     )
 
 
+def resolved_file(cli: str, project: Path) -> dict[str, Any]:
+    """The whole file exactly as docker-compose resolves it (with the cluster profile)."""
+    result = run_config(cli, project, profiles=("cluster",))
+    assert result.returncode == 0, result.stderr
+    return yaml.safe_load(result.stdout)
+
+
 def resolved_by_compose(cli: str, project: Path) -> dict[str, Any]:
     """The services exactly as docker-compose resolves them."""
-    result = run_config(cli, project)
-    assert result.returncode == 0, result.stderr
-    return yaml.safe_load(result.stdout)["services"]
+    return resolved_file(cli, project)["services"]
 
 
+@pytest.mark.parametrize("profiles", [(), ("cluster",)], ids=["one-node", "cluster"])
 @pytest.mark.parametrize("with_env", [True, False], ids=["env-example", "no-env-file"])
-def test_config_is_valid(docker_compose: str, tmp_path: Path, with_env: bool) -> None:
-    """The file passes `docker-compose config -q`, with .env.example and on a fresh clone."""
+def test_config_is_valid(
+    docker_compose: str, tmp_path: Path, with_env: bool, profiles: tuple[str, ...]
+) -> None:
+    """`docker-compose config -q` passes, with .env.example and on a fresh clone, with and
+    without the cluster profile."""
     project = make_project(tmp_path, with_env=with_env)
-    result = run_config(docker_compose, project, "-q")
+    result = run_config(docker_compose, project, "-q", profiles=profiles)
     assert result.returncode == 0, result.stderr
     assert "WARNING" not in result.stderr, result.stderr
 
@@ -79,12 +92,33 @@ def test_validator_rejects_an_invalid_condition(docker_compose: str, tmp_path: P
     assert "condition" in result.stderr
 
 
+def test_validator_rejects_an_unknown_key(docker_compose: str, tmp_path: Path) -> None:
+    """The check can fail on the new keys too: a misspelt `internal` is a schema error."""
+    broken = support.COMPOSE_FILE.read_text(encoding="utf-8").replace(
+        "internal: true", "internall: true", 1
+    )
+    project = make_project(tmp_path, with_env=True, compose_text=broken)
+    result = run_config(docker_compose, project, "-q")
+    assert result.returncode != 0
+    assert "internall" in result.stderr
+
+
 def test_services_listed(docker_compose: str, tmp_path: Path) -> None:
-    """docker-compose sees the six services of the stack."""
-    result = run_config(docker_compose, make_project(tmp_path, with_env=True), "--services")
+    """docker-compose sees the nine services of the stack (kong-2 in the cluster profile)."""
+    result = run_config(docker_compose, make_project(tmp_path, with_env=True), "--services",
+                        profiles=("cluster",))
     assert result.returncode == 0, result.stderr
     assert set(result.stdout.split()) == {
-        "secrets", "db", "kong-migrations", "kong", "app", "provision",
+        "secrets", "db", "redis", "kong-migrations", "kong", "kong-2", "admin-forwarder", "app",
+        "provision",
+    }
+
+
+def test_profiles_as_compose_reads_them(docker_compose: str, tmp_path: Path) -> None:
+    """Only kong-2 belongs to a profile, `cluster`: a plain `up` starts a single node."""
+    services = resolved_by_compose(docker_compose, make_project(tmp_path, with_env=True))
+    assert {name: s["profiles"] for name, s in services.items() if "profiles" in s} == {
+        "kong-2": ["cluster"],
     }
 
 
@@ -98,17 +132,30 @@ def test_our_interpolation_matches_compose(
     for name, service in ours.items():
         assert theirs[name].get("image") == service.get("image"), name
         assert theirs[name].get("environment", {}) == service.get("environment", {}), name
+        # config re-escapes a literal $ as $$ in its output
         check = service.get("healthcheck", {})
         if not check.get("disable"):
-            assert theirs[name].get("healthcheck", {}).get("test") == check.get("test"), name
+            expected = [part.replace("$", "$$") for part in check.get("test", [])] or None
+            assert theirs[name].get("healthcheck", {}).get("test") == expected, name
         if isinstance(service.get("command"), list):
-            # config re-escapes a literal $ as $$ in its output
             expected = [part.replace("$", "$$") for part in service["command"]]
             assert theirs[name]["command"] == expected, name
 
 
 def test_admin_port_resolved_to_loopback(docker_compose: str, tmp_path: Path) -> None:
     """After Compose's own parsing, the Admin API is still bound to 127.0.0.1 only."""
-    kong = resolved_by_compose(docker_compose, make_project(tmp_path, with_env=True))["kong"]
-    admin = [port for port in kong["ports"] if str(port).endswith(":8001/tcp")]
-    assert admin == ["127.0.0.1:8001:8001/tcp"]
+    services = resolved_by_compose(docker_compose, make_project(tmp_path, with_env=True))
+    assert services["admin-forwarder"]["ports"] == ["127.0.0.1:8001:8001/tcp"]
+    assert not [spec for spec in services["kong"]["ports"] if "8001" in str(spec)]
+
+
+@pytest.mark.parametrize("with_env", [True, False], ids=["env-example", "no-env-file"])
+def test_admin_isolation_as_compose_resolves_it(
+    docker_compose: str, tmp_path: Path, with_env: bool
+) -> None:
+    """The isolation checker agrees on docker-compose's own reading of the file."""
+    resolved = resolved_file(docker_compose, make_project(tmp_path, with_env=with_env))
+    stack = Stack(resolved["services"], resolved["networks"], support.kong_conf())
+    assert admin_exposure(stack) == []
+    assert stack.members("admin-api") == {"kong", "provision", "admin-forwarder"}
+    assert stack.networks["admin-api"]["internal"] is True

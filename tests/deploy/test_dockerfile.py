@@ -156,12 +156,40 @@ def test_every_base_image_is_pinned() -> None:
             assert image_is_pinned(stage.image), stage.image
 
 
+def app_stages() -> list[Stage]:
+    """The stages the app image is built from: the final one and those it derives from."""
+    by_name = {stage.name: stage for stage in stages()}
+    chain, stage = [], stages()[-1]
+    while stage is not None:
+        chain.append(stage)
+        copied = [re.search(r"--from=(\S+)", args) for args in stage.args_of("COPY")]
+        chain += [by_name[m.group(1)] for m in copied if m and m.group(1) in by_name]
+        stage = by_name.get(stage.image)
+    return chain
+
+
 def test_python_is_3_11_slim() -> None:
-    """Same minor as CI, slim variant."""
-    bases = {stage.image for stage in stages()} - {stage.name for stage in stages()}
+    """The app's stages: same minor as CI, slim variant."""
+    bases = {stage.image for stage in app_stages()} - {stage.name for stage in stages()}
     assert bases
     for image in bases:
         assert re.fullmatch(r"python:3\.11(\.\d+)?-slim(-[a-z]+)?", image), image
+
+
+def test_admin_forwarder_is_debian_socat_as_nobody() -> None:
+    """The relay stage: Debian 12 (the app's release), socat from apt, no root, socat as entry.
+
+    It is not part of the app image, and its arguments come from docker-compose.yml.
+    """
+    (forwarder,) = [stage for stage in stages() if stage.name == "admin-forwarder"]
+    assert forwarder not in app_stages()
+    assert re.fullmatch(r"debian:12(\.\d+)?-slim", forwarder.image), forwarder.image
+    install = " ".join(forwarder.args_of("RUN"))
+    assert "apt-get install -y --no-install-recommends socat" in install
+    assert "rm -rf /var/lib/apt/lists/*" in install
+    assert forwarder.args_of("USER") == ["65534:65534"]
+    assert [exec_form(args) for args in forwarder.args_of("ENTRYPOINT")] == [["socat"]]
+    assert stages()[0] is forwarder   # classic builders build every stage before the target
 
 
 def test_runs_as_a_non_root_user() -> None:

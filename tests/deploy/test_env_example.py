@@ -63,10 +63,11 @@ def test_example_values_are_the_compose_defaults() -> None:
 
 
 def test_example_holds_no_secret() -> None:
-    """The password is empty in the example: set it in .env, or let the first run generate it."""
+    """The passwords are empty in the example: set them in .env, or let the first run generate
+    them."""
     example = support.example_env()
     secrets = {name: value for name, value in example.items() if "PASSWORD" in name}
-    assert secrets == {"KONG_PG_PASSWORD": ""}
+    assert secrets == {"KONG_PG_PASSWORD": "", "REDIS_PASSWORD": ""}
 
 
 def test_dotenv_is_git_ignored() -> None:

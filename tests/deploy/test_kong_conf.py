@@ -15,49 +15,30 @@ import pytest
 
 from tests.deploy import support
 
-KONG_CONF = support.REPO / "kong.conf"
+KONG_CONF = support.KONG_CONF
 # DYNAMIC_KEY_NAMESPACES in kong/conf_loader/constants.lua: injected nginx directives etc.
 DYNAMIC_KEY = re.compile(
     r"^(nginx_(main|events|http|upstream|proxy|location|status|admin|stream|supstream|sproxy"
     r"|wasm)_|pluginserver_|vault_)[a-z0-9_]+$"
 )
-# The http listener flags of kong/conf_loader/listeners.lua (patterns as regular expressions).
-HTTP_FLAGS = (
-    "ssl", "http2", "proxy_protocol", "deferred", "bind", "reuseport", r"backlog=\d+",
-    "ipv6only=on", "ipv6only=off", "so_keepalive=on", "so_keepalive=off",
-    r"so_keepalive=\w*:\w*:\d*",
-)
 LISTENERS = ("proxy_listen", "admin_listen", "status_listen", "admin_gui_listen")
 BOOLEANS = {"on", "off", "true", "false"}
 LOG_LEVELS = {"debug", "info", "notice", "warn", "error", "crit", "alert", "emerg"}
-_ASSIGNMENT = re.compile(r"^([a-z0-9_]+)\s*=\s*(.*)$")
-_HOST_PORT = re.compile(r"^(?P<host>\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.\-*]+):(?P<port>\d+)$")
+# What the proxy path of a known consumer reads from Kong's caches: the DAO names (kong/db).
+WARMUP_NEEDED = {"services", "consumers", "keyauth_credentials"}
+# Entities warmup skips on purpose (kong/cache/warmup.lua l.176-192): listing them is a mistake.
+WARMUP_IGNORED = {"routes", "plugins"}
+# The dictionary gateway.yaml's proxy-cache must name (memory.dictionary_name).
+PROXY_CACHE_DICTIONARY = "gateway_proxy_cache"
+parse_kong_conf = support.parse_kong_conf
+parse_listeners = support.parse_listeners
+settings = cache(support.kong_conf)
 
 
 @cache
 def key_list(name: str) -> frozenset[str]:
     """One of the copied Kong 3.9.3 key lists."""
     return frozenset((support.DATA / name).read_text(encoding="utf-8").split())
-
-
-def parse_kong_conf(text: str) -> list[tuple[int, str, str]]:
-    """(line number, key, value) of each setting; `#` starts a comment unless escaped."""
-    settings = []
-    for number, raw in enumerate(text.splitlines(), start=1):
-        line = re.split(r"(?<!\\)#", raw, maxsplit=1)[0].strip()
-        if not line:
-            continue
-        match = _ASSIGNMENT.match(line)
-        if match is None:
-            raise ValueError(f"kong.conf:{number}: not `key = value`: {raw!r}")
-        settings.append((number, match.group(1), match.group(2).strip()))
-    return settings
-
-
-@cache
-def settings() -> dict[str, str]:
-    """kong.conf as a dict (duplicates are caught by their own test)."""
-    return {key: value for _, key, value in parse_kong_conf(KONG_CONF.read_text("utf-8"))}
 
 
 def key_problem(key: str) -> str | None:
@@ -67,23 +48,6 @@ def key_problem(key: str) -> str | None:
     if key in key_list("kong_conf_keys.txt"):
         return f"{key} is documented but not in the OSS defaults: Kong ignores it"
     return f"{key} is not a Kong 3.9 key: Kong would silently ignore it"
-
-
-def parse_listeners(value: str) -> list[tuple[str, int, set[str]]]:
-    """(host, port, flags) per entry, like Kong's parse_listeners; `off` gives none."""
-    entries = [entry.strip() for entry in value.split(",")]
-    if entries[0] == "off":
-        return []
-    parsed = []
-    for entry in entries:
-        words = entry.split()
-        flags = {word for word in words[1:] if any(re.fullmatch(f, word) for f in HTTP_FLAGS)}
-        unknown = [word for word in words[1:] if word not in flags]
-        address = _HOST_PORT.match(words[0]) if words else None
-        if unknown or address is None or not 0 < int(address.group("port")) < 65536:
-            raise ValueError(f"must be of form: [off] | <ip>:<port> [flags], got {entry!r}")
-        parsed.append((address.group("host"), int(address.group("port")), flags))
-    return parsed
 
 
 def only_listener(key: str) -> tuple[str, int, set[str]]:
@@ -215,16 +179,57 @@ def test_proxy_listener_is_the_published_port() -> None:
     host, port, flags = only_listener("proxy_listen")
     assert (host, port) == ("0.0.0.0", 8000)
     assert "ssl" not in flags
-    published = support.services(support.example_env())["kong"]["ports"]
-    assert any(spec.endswith(f":{port}") for spec in published)
+    for name in ("kong", "kong-2"):
+        published = support.services(support.example_env())[name]["ports"]
+        assert any(spec.endswith(f":{port}") for spec in published), name
 
 
-def test_admin_listener_is_reachable_in_the_container_only_via_loopback_publish() -> None:
-    """All interfaces inside the container (provision reaches it), 127.0.0.1 on the host."""
-    host, port, _ = only_listener("admin_listen")
-    assert (host, port) == ("0.0.0.0", 8001)
-    published = support.services(support.example_env())["kong"]["ports"]
-    assert f"127.0.0.1:8001:{port}" in published
+def test_admin_listener_defaults_to_loopback() -> None:
+    """Kong's own default: any node started from this file keeps its Admin API to itself.
+
+    Only the compose service that sets KONG_ADMIN_LISTEN (checked in test_admin_isolation.py)
+    listens anywhere else.
+    """
+    host, port, flags = only_listener("admin_listen")
+    assert (host, port) == ("127.0.0.1", 8001)
+    assert "ssl" not in flags
+
+
+def test_kong_environment_names_kong_keys() -> None:
+    """KONG_<KEY> (and the entrypoint's KONG_<KEY>_FILE) in compose name keys Kong reads."""
+    for name, service in support.services(support.example_env()).items():
+        if not str(service.get("image", "")).startswith("kong:"):
+            continue
+        for variable in service.get("environment", {}):
+            key = variable.removeprefix("KONG_").removesuffix("_FILE").lower()
+            assert key_problem(key) is None, f"{name}: {variable}: {key_problem(key)}"
+
+
+def test_cache_warmup_covers_the_proxy_path_of_known_consumers() -> None:
+    """Consumers and their key-auth credentials are cached at start, under their DAO names."""
+    entities = [entity.strip() for entity in settings()["db_cache_warmup_entities"].split(",")]
+    assert set(entities) >= WARMUP_NEEDED
+    assert not set(entities) & WARMUP_IGNORED
+    assert all(" " not in entity for entity in settings()["db_cache_warmup_entities"].split(","))
+
+
+def test_proxy_cache_has_a_dictionary_of_its_own() -> None:
+    """Cached responses cannot evict (or flush) the warmed consumers in kong_db_cache."""
+    name, size = settings()["nginx_http_lua_shared_dict"].split()
+    assert name == PROXY_CACHE_DICTIONARY
+    assert not name.startswith("kong_")         # Kong's own dictionaries use that prefix
+    assert "prometheus_metrics" not in name     # Kong would then not inject its own
+    assert re.fullmatch(r"\d+[km]", size)
+    assert settings()["mem_cache_size"] == "128m"
+
+
+def test_dns_failures_are_forgotten_within_seconds() -> None:
+    """A stopped container's name error is cached 1 s, not Kong's default 30 s."""
+    conf = settings()
+    assert int(conf["dns_not_found_ttl"]) <= 2
+    assert int(conf["dns_error_ttl"]) <= 2
+    assert int(conf["dns_valid_ttl"]) <= 10
+    assert conf.get("new_dns_client", "off") == "off"    # the dns_* keys configure this client
 
 
 def test_status_listener_is_what_the_healthcheck_polls() -> None:
@@ -244,7 +249,7 @@ def test_kong_manager_is_off() -> None:
 def test_file_has_comments_explaining_host_use() -> None:
     """The same file serves `kong start -c kong.conf` on a host; it says what to change."""
     text = KONG_CONF.read_text("utf-8")
-    for override in ("KONG_PG_HOST", "KONG_ADMIN_LISTEN=127.0.0.1:8001", "KONG_PG_PASSWORD"):
+    for override in ("KONG_PG_HOST", "KONG_PG_PASSWORD", "KONG_PROXY_ACCESS_LOG"):
         assert override in text, override
 
 
