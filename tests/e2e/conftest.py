@@ -201,7 +201,7 @@ def _double_stack(stack_: ExitStack, folder: Path, gateway_file: Path, sample_db
            "DICTIONARY_WORDNET_PATH": str(sample_db)}
     app = stack_.enter_context(gunicorn("app:app", env, folder / "gunicorn.log"))
     recorder = stack_.enter_context(Recorder(app.url))
-    first = stack_.enter_context(KongDouble())
+    first = stack_.enter_context(KongDouble(kong_conf=ROOT / "kong.conf"))
     second = stack_.enter_context(KongDouble(store=first.store))
     return Stack([first.proxy_url, second.proxy_url], first.admin_url, recorder.url,
                  gateway_file, False, doubles=[first, second], recorder=recorder,

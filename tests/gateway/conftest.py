@@ -73,7 +73,8 @@ def gateway_spec(live: bool, redis_url: str | None = None) -> dict:
 
 # The double's workers rebuild every 0.1 s (Kong: 5 s), so that provisioning's wait for them,
 # which every apply with writes does, costs the tests little.
-FAST_KONG = {"worker_state_update_frequency": 0.1, "db_update_frequency": 0.2}
+FAST_KONG = {"worker_state_update_frequency": 0.1, "db_update_frequency": 0.2,
+             "kong_conf": ROOT / "kong.conf"}
 
 
 @pytest.fixture

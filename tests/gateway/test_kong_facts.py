@@ -18,6 +18,7 @@ import requests
 from tests.fakes.kong import KongDouble
 from tests.servers import Redis
 
+from .conftest import ROOT
 from .echo import EchoServer
 
 RATE_HEADERS = re.compile(r"^(x-)?ratelimit-", re.I)
@@ -278,3 +279,20 @@ def _eventually(check, timeout: float, interval: float = 0.05) -> bool:
             return True
         time.sleep(interval)
     return bool(check())
+
+
+def test_proxy_cache_needs_a_shared_dictionary_nginx_has(setup) -> None:
+    """proxy-cache/schema.lua 3.9.3 refuses a memory dictionary nginx does not define."""
+    setup.admin("PUT", "/services/pc", {"url": f"http://127.0.0.1:{setup.echo.port}"})
+    setup.admin("PUT", "/routes/pc", {"paths": ["/pc"], "service": {"name": "pc"}})
+    refused = requests.put(setup.kong.admin_url + "/plugins/pc-cache", timeout=10, json={
+        "name": "proxy-cache", "route": {"name": "pc"},
+        "config": {"strategy": "memory", "memory": {"dictionary_name": "gateway_proxy_cache"}}})
+    assert refused.status_code == 400
+    assert refused.json()["fields"] == {"@entity": ["missing shared dict 'gateway_proxy_cache'"]}
+    with KongDouble(kong_conf=ROOT / "kong.conf") as configured:
+        ours = Setup(configured, setup.echo)
+        ours.route("pc", **{"proxy-cache": {"strategy": "memory", "memory": {
+            "dictionary_name": "gateway_proxy_cache"}}})
+        assert ours.admin("GET", "/plugins/pc-proxy-cache")["config"]["memory"] == {
+            "dictionary_name": "gateway_proxy_cache"}

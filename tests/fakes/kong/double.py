@@ -9,22 +9,31 @@ first node's store; each node keeps its own workers, local counters and cache.
 
 from __future__ import annotations
 
+import re
 import time
+from pathlib import Path
 from types import TracebackType
 
 from .admin import AdminApi
 from .proxy import Proxy
 from .ratelimit import RedisCounters
 from .server import Listener
-from .store import Store
+from .store import KONG_SHARED_DICTS, Store
 from .workers import Workers
 
 WRITES = ("POST", "PUT", "PATCH", "DELETE")
+SHARED_DICT_KEY = re.compile(r"^\s*nginx_http_lua_shared_dict\s*=\s*(\S+)", re.M)
+
+
+def shared_dicts(kong_conf: Path) -> frozenset[str]:
+    """Kong's own shared dictionaries plus those a kong.conf injects."""
+    return KONG_SHARED_DICTS | set(SHARED_DICT_KEY.findall(kong_conf.read_text()))
 
 
 class KongDouble:
     """A Kong 3.9.3 stand-in on 127.0.0.1; use as a context manager or call start()/stop().
 
+    `kong_conf` adds the shared dictionaries a kong.conf injects (proxy-cache may name one).
     `worker_state_update_frequency` (Kong's default 5 s; None: no timers, `propagate()` only)
     and `db_update_frequency` (cluster events between nodes) time when writes reach the proxy.
     `clock_offset` (seconds) shifts the proxy's wall clock for rate-limit windows and cache
@@ -33,8 +42,9 @@ class KongDouble:
 
     def __init__(self, admin_port: int = 0, dbless: bool = False, proxy_port: int = 0, *,
                  workers: int = 2, worker_state_update_frequency: float | None = 5.0,
-                 db_update_frequency: float = 5.0, store: Store | None = None) -> None:
-        self.store = store or Store()
+                 db_update_frequency: float = 5.0, store: Store | None = None,
+                 kong_conf: Path | None = None) -> None:
+        self.store = store or Store(shared_dicts(kong_conf) if kong_conf else KONG_SHARED_DICTS)
         self.clock_offset = 0.0
         self.workers = Workers(self.store, workers, worker_state_update_frequency,
                                db_update_frequency)

@@ -34,6 +34,13 @@ SCHEMAS: dict[str, EntitySchema] = {s.name: s for s in (
 KEY_ALPHABET = string.ascii_letters + string.digits
 FOREIGN_KEYS = {"consumers": "username", "services": "name", "routes": "name",
                 "upstreams": "name"}
+# The shared dictionaries of Kong 3.9.3's nginx template (kong/templates/nginx_kong.lua), to
+# which a kong.conf adds its own `nginx_http_lua_shared_dict` ones.
+KONG_SHARED_DICTS = frozenset({
+    "kong", "kong_locks", "kong_healthchecks", "kong_cluster_events",
+    "kong_rate_limiting_counters", "kong_core_db_cache", "kong_core_db_cache_miss",
+    "kong_db_cache", "kong_db_cache_miss", "kong_secrets", "kong_dns_cache",
+    "prometheus_metrics"})
 # Which rebuilt state of a worker an entity belongs to (kong/runloop/handler.lua 3.9.3 keeps a
 # router and a plugins iterator per worker, each with its own version in the core cache).
 REBUILT_WITH = {"routes": "router", "services": "router", "plugins": "plugins"}
@@ -47,7 +54,8 @@ def generate_key() -> str:
 class Store:
     """All entities of one (fake) Kong node, keyed by kind then id."""
 
-    def __init__(self) -> None:
+    def __init__(self, shared_dicts: frozenset[str] = KONG_SHARED_DICTS) -> None:
+        self.shared_dicts = shared_dicts          # proxy-cache's memory strategy needs one
         self.lock = threading.RLock()
         self.tables: dict[str, dict[str, dict]] = {kind: {} for kind in SCHEMAS}
         self.expiry: dict[str, float] = {}       # credential id -> monotonic deadline (ttl)
@@ -207,11 +215,21 @@ class Store:
                                          if k not in schema.foreign})
         problems.update(self._foreign_required(schema, entity))
         if kind == "plugins":
-            problems.update(_plugin_problems(entity))
+            problems.update(_plugin_problems(entity) or self._shared_dict_problem(entity))
         if schema.entity_check:
             problems.update(schema.entity_check(entity, updating))
         if problems:
             raise errors.schema_violation(problems)
+
+    def _shared_dict_problem(self, entity: dict) -> dict:
+        """proxy-cache's memory strategy needs its dictionary in nginx (its schema.lua)."""
+        config = entity.get("config") or {}
+        if entity.get("name") != "proxy-cache" or config.get("strategy") != "memory":
+            return {}
+        name = (config.get("memory") or {}).get("dictionary_name")
+        if name in self.shared_dicts:
+            return {}
+        return {"@entity": [f"missing shared dict '{name}'"]}
 
     @staticmethod
     def _foreign_required(schema: EntitySchema, entity: dict) -> dict:
