@@ -88,7 +88,7 @@ KONG_PROXY_URL ?= http://localhost:8000
 FUZZ_SCALE ?= 20
 
 fuzz: $(BIN)/activate ## deeper generated-input run (about 25,000 requests, 5 min; FUZZ_SEED=n)
-	FUZZ_SCALE=$(FUZZ_SCALE) $(BIN)/python -m pytest tests/contract/test_fuzz.py -v -s
+	FUZZ_SCALE=$(FUZZ_SCALE) $(BIN)/python -m pytest tests/contract/test_fuzz.py -v
 
 e2e: $(BIN)/activate ## run the e2e suite against the Kong double (no Docker needed)
 	$(BIN)/python -m pytest tests/e2e -v

@@ -15,10 +15,18 @@ from tests.e2e.conftest import APP_ENV, Stack, _double_stack, gateway_spec
 from tests.fakes.upstream import FakeUpstream
 from tests.servers import Server, gunicorn
 
+from .fuzz import FIGURES
+
 # Consumers of the fuzzed gateway: one whose plan never runs out (so most requests reach the
 # app), one on the free plan (so 429s come too).
 UNLIMITED, FREE = "fuzz-unlimited", "fuzz-free"
 FUZZ_PLAN = {"minute": 1_000_000, "day": 100_000_000}
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """The figures of every generated-input scenario that ran, failed or not."""
+    for line in FIGURES:
+        terminalreporter.write_line(f"generated requests, {line}")
 
 
 @contextmanager

@@ -42,6 +42,7 @@ SEED = int(os.environ.get("FUZZ_SEED", "20261201"))
 SCALE = max(1, int(os.environ.get("FUZZ_SCALE", "1")))
 TRACEBACK = "Traceback (most recent call last)"
 KEEP = 5  # failures kept in full for the report
+FIGURES: list[str] = []  # every scenario's line, printed at the end of the pytest run
 
 
 @dataclass
@@ -82,7 +83,7 @@ class Tally:
                 f"tracebacks in the app's log (seed {SEED}; statuses {statuses})")
 
     def assert_clean(self, minimum: int) -> None:
-        print(self.line())
+        FIGURES.append(self.line())
         assert self.tried >= minimum, self.line()
         assert (self.broke, self.undescribed_5xx, self.tracebacks) == (0, 0, 0), (
             self.line() + "\n\n" + "\n\n".join(self.failures))
