@@ -41,7 +41,7 @@ FROM base AS runtime
 # it is not root). The code stays owned by root: the app cannot rewrite itself.
 RUN groupadd --system --gid 10001 app \
     && useradd --system --uid 10001 --gid app --no-create-home --shell /usr/sbin/nologin app
-COPY app.py gunicorn.conf.py gateway.yaml ./
+COPY app.py gunicorn.conf.py gateway.yaml openapi.yaml ./
 COPY dictionary/ dictionary/
 COPY gateway/ gateway/
 COPY scripts/ scripts/

@@ -97,6 +97,14 @@ bench-smoke: $(BIN)/activate bench-tools ## run every benchmark scenario for a s
 KONG_ADMIN_URL ?= http://localhost:8001
 KONG_PROXY_URL ?= http://localhost:8000
 
+# --- Generated-input testing against openapi.yaml: `make test` sends about 1,250 requests;
+# `make fuzz` 20 times as many (FUZZ_SCALE), from the same seed unless FUZZ_SEED is given.
+.PHONY: fuzz
+FUZZ_SCALE ?= 20
+
+fuzz: $(BIN)/activate ## deeper generated-input run (about 25,000 requests, 5 min; FUZZ_SEED=n)
+	FUZZ_SCALE=$(FUZZ_SCALE) $(BIN)/python -m pytest tests/contract/test_fuzz.py -v
+
 e2e: $(BIN)/activate ## run the e2e suite against the Kong double (no Docker needed)
 	$(BIN)/python -m pytest tests/e2e -v
 

@@ -27,6 +27,10 @@ graceful_timeout = _int("GUNICORN_GRACEFUL_TIMEOUT", 20)
 # Longer than Kong's upstream keepalive idle timeout (60 s) so Kong, not gunicorn, closes idle
 # connections; otherwise Kong may reuse a connection gunicorn just closed and answer 502.
 keepalive = _int("GUNICORN_KEEPALIVE", 75)
+# gunicorn's maximum (default 4094). Kong's nginx refuses request lines over its 8 KiB header
+# buffer itself (414); anything shorter that it forwards must reach the app, which answers in
+# JSON, not gunicorn's HTML 414 page.
+limit_request_line = 8190
 max_requests = _int("GUNICORN_MAX_REQUESTS", 0)
 max_requests_jitter = _int("GUNICORN_MAX_REQUESTS_JITTER", 0)
 

@@ -10,7 +10,7 @@ import os
 
 from flask import Flask, Response, request
 
-from dictionary import errors, metrics, ops, views
+from dictionary import errors, metrics, openapi, ops, views
 from dictionary.backends import build_dictionary
 from dictionary.backends.base import Dictionary, Lookup
 from dictionary.cache import LookupCache
@@ -24,6 +24,8 @@ def create_app(config: Config | None = None, backend: Dictionary | None = None) 
     app = Flask(__name__, static_folder=None)
     # Flask's automatic OPTIONS answers have an HTML content type; ours are JSON 405s.
     app.config["PROVIDE_AUTOMATIC_OPTIONS"] = False
+    app.url_map.converters["anytext"] = views.AnyTextConverter
+    app.extensions[openapi.EXTENSION] = openapi.served_bytes()
     app.extensions["dictionary"] = LookupCache(
         backend or build_dictionary(config),
         max_bytes=config.cache_max_bytes,

@@ -1,14 +1,15 @@
 """Operational endpoints under `/-/`, a prefix no word can have.
 
 `health`, `ready` and `metrics` are English words, so the lookups of those
-words stay at `/health`, `/ready` and `/metrics`.
+words stay at `/health`, `/ready` and `/metrics`. `/-/openapi.json` is the
+app's own description, derived from the gateway's openapi.yaml.
 """
 
 from __future__ import annotations
 
 from flask import Blueprint, Response, current_app
 
-from dictionary import metrics
+from dictionary import metrics, openapi
 from dictionary.backends import members
 from dictionary.errors import NO_STORE, json_response
 
@@ -36,3 +37,10 @@ def prometheus() -> Response:
     """Prometheus exposition of all workers (text format, the one non-JSON body)."""
     payload, content_type = metrics.render()
     return Response(payload, content_type=content_type, headers={"Cache-Control": NO_STORE})
+
+
+@bp.get("/openapi.json")
+def description() -> Response:
+    """The app's OpenAPI description, derived when the app was built (no work per request)."""
+    body = current_app.extensions[openapi.EXTENSION]
+    return Response(body, mimetype="application/json", headers={"Cache-Control": NO_STORE})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, current_app
+from werkzeug.routing import PathConverter
 
 from dictionary import metrics
 from dictionary.cache import STALE, Answer, LookupCache
@@ -14,13 +15,20 @@ bp = Blueprint("dictionary", __name__)
 WELCOME = {"data": "Welcome to dictionary"}
 
 
+class AnyTextConverter(PathConverter):
+    """werkzeug's `path`, but its `.` also matches line breaks: a word with `%0A` is a lookup
+    (answered 400 `invalid_word`), not a path that matches no route (404 `not_found`)."""
+
+    regex = "[^/](?s:.*?)"
+
+
 @bp.get("/")
 def index() -> Response:
     """A greeting, as the original project answered."""
     return json_response(WELCOME)
 
 
-@bp.get("/<path:word>")
+@bp.get("/<anytext:word>")
 def lookup(word: str) -> Response:
     """Definitions of `word` in the Free Dictionary API's shape, or a 404 envelope."""
     cache: LookupCache = current_app.extensions["dictionary"]
