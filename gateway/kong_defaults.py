@@ -42,6 +42,8 @@ PLUGIN_CONFIGS: dict[str, dict[str, Json]] = {
                     "content_type": ["text/plain", "application/json"], "cache_ttl": 300,
                     "cache_control": False, "ignore_uri_case": False, "storage_ttl": None,
                     "vary_query_params": None, "vary_headers": None},
+    "request-termination": {"status_code": 503, "message": None, "content_type": None,
+                            "body": None, "echo": False, "trigger": None},
     "request-size-limiting": {"allowed_payload_size": 128, "size_unit": "megabytes",
                               "require_content_length": False},
     "post-function": {phase: [] for phase in ("certificate", "rewrite", "access",

@@ -111,7 +111,7 @@ def build(spec: dict, service_url: str, redis_url: str | None = None) -> Gateway
     default = {**declared[qos.default_plan(spec, declared)], **counting.config(),
                "limit_by": "consumer"}
     entities = [*upstream, service, route, *_route_plugins(spec, route.key, default),
-                *_global_plugins(spec, service.key)]
+                *_closed_route(spec, route.key, service.key), *_global_plugins(spec, service.key)]
     entities += [Entity("consumers", c.username, {}) for c in consumers]
     entities += [_plugin(f"plan-{c.username}", "rate-limiting",
                          {**declared[c.plan], **counting.config()},
@@ -147,7 +147,22 @@ def _service(spec: dict, url: str) -> tuple[Entity, list[Entity], dict[str, list
 def _route(spec: dict, service: str) -> Entity:
     settings = dict(spec["route"])
     name = settings.pop("name")
+    settings.pop("closed_paths", None)
     return Entity("routes", name, {**settings, "service": {"name": service}})
+
+
+def _closed_route(spec: dict, route: str, service: str) -> list[Entity]:
+    """A route for paths under the dictionary's that Kong answers itself with a 404, so they
+    never reach the app. Kong's router ranks routes by how many fields they match on, then
+    by path length: with the same methods, the longer closed path wins."""
+    paths = spec["route"].get("closed_paths") or []
+    if not paths:
+        return []
+    name = f"{route}-closed"
+    return [Entity("routes", name, {"paths": list(paths), "methods": spec["route"]["methods"],
+                                    "service": {"name": service}, "strip_path": True}),
+            _plugin(f"{name}-termination", "request-termination",
+                    {"status_code": 404, "message": "Not found"}, {"route": {"name": name}})]
 
 
 def _plugin(instance: str, name: str, config: dict, scope: dict) -> Entity:

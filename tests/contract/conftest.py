@@ -13,7 +13,7 @@ import yaml
 
 from tests.e2e.conftest import APP_ENV, Stack, _double_stack, gateway_spec
 from tests.fakes.upstream import FakeUpstream
-from tests.servers import Server, gunicorn
+from tests.servers import Redis, Server, gunicorn
 
 from .fuzz import FIGURES
 
@@ -40,19 +40,20 @@ def app_server(upstream: FakeUpstream, sample_db: Path, log: Path,
 
 
 @pytest.fixture(scope="module")
-def gateway(tmp_path_factory: pytest.TempPathFactory, sample_db: Path) -> Iterator[Stack]:
+def gateway(tmp_path_factory: pytest.TempPathFactory, sample_db: Path,
+            redis: Redis) -> Iterator[Stack]:
     """The e2e double stack with the two fuzzing consumers; its app log is `app_log`."""
     folder = tmp_path_factory.mktemp("contract-gateway")
-    spec = gateway_spec()
+    spec = gateway_spec(redis)
     spec["plans"]["fuzz"] = FUZZ_PLAN
     spec["consumers"] += [{"username": UNLIMITED, "plan": "fuzz"},
                           {"username": FREE, "plan": "free"}]
     gateway_file = folder / "gateway.yaml"
     gateway_file.write_text(yaml.safe_dump(spec), encoding="utf-8")
     with ExitStack() as stack_:
-        built = _double_stack(stack_, folder, gateway_file, sample_db)
+        built = _double_stack(stack_, folder, gateway_file, sample_db, redis)
         built.provision()
         built.keys = {user: built.key_of(user) for user in (UNLIMITED, FREE)}
-        built.wait_ready(built.keys[UNLIMITED])
+        built.wait_ready({UNLIMITED: "fuzz", FREE: "free"}, spec["plans"])
         built.app_log = folder / "gunicorn.log"  # type: ignore[attr-defined]
         yield built

@@ -35,6 +35,9 @@ FRAMING = {"content-type", "content-length"}
 FROM_KONG_SOURCE = {
     (400, "Request header or cookie too large"): "kong/error_handlers.lua:23,62-66",
     (414, "URI too long"): "kong/error_handlers.lua:21",
+    # gateway.yaml's closed paths: request-termination with a message (its handler.lua, exit
+    # with a table), checked against the double in tests/e2e
+    (404, "Not found"): "kong/plugins/request-termination/handler.lua",
     "x-ratelimit-limit-day": "kong/plugins/rate-limiting/handler.lua:38",
     "x-ratelimit-remaining-day": "kong/plugins/rate-limiting/handler.lua:47",
 }
@@ -250,7 +253,11 @@ def test_routes_plans_and_limits_match_gateway_yaml() -> None:
     text = SOURCE["info"]["description"]
     for plan, limits in spec["plans"].items():
         assert f"| {plan} | {limits['minute']} | {limits['day']} |" in text, plan
-    assert f"default, {plugins['rate-limiting']['minute']} per minute" in text
+    assert f"the route's default plan ({spec['default_plan']})" in text
+    for closed in route["closed_paths"]:
+        assert f"Paths under\n`{closed}`" in text or f"`{closed}`" in text
+    assert spec["rate_limiting"]["policy"] == "redis"
+    assert "in one Redis shared by every Kong node" in text
     cache = plugins["proxy-cache"]
     codes = " and ".join(map(str, cache["response_code"]))
     assert f"caches {codes} answers to GET for {cache['cache_ttl']} s" in text

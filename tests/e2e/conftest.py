@@ -141,19 +141,21 @@ class Stack:
         else:
             time.sleep(left + 0.05)    # not propagation: the next window must begin
 
-    def wait_ready(self) -> None:
+    def wait_ready(self, consumers: dict[str, str] | None = None,
+                   plans: dict[str, dict[str, int]] | None = None) -> None:
         """Every test consumer's own plan is in force on every node: READY_STREAK fresh
         connections in a row per consumer and node meet its plan's limits (read on an answer
         proxy-cache never stores, so the headers are this request's)."""
+        plans = plans or PLANS
         for node in range(len(self.proxy_urls)):
-            for user, plan in CONSUMERS.items():
+            for user, plan in (consumers or CONSUMERS).items():
                 streak = [0]
 
                 def ready(user: str = user, plan: str = plan, node: int = node,
                           streak: list[int] = streak) -> bool:
                     limits = self.get(NEVER_CACHED, self.keys[user], node).headers
                     ok = all(limits.get(f"X-RateLimit-Limit-{w.capitalize()}") == str(n)
-                             for w, n in PLANS[plan].items())
+                             for w, n in plans[plan].items())
                     streak[0] = streak[0] + 1 if ok else 0
                     return streak[0] >= READY_STREAK
 

@@ -304,3 +304,15 @@ def test_rotated_key_works_and_the_old_one_is_refused(stack: Stack) -> None:
     assert wait_until(switched, 10.0, 0.1)
     stack.keys["e2e-rotate"] = new
     _kong_error(stack.get("/dictionary/hello", old), 401, "Unauthorized")
+
+
+@pytest.mark.parametrize("path", ["/dictionary/-/metrics", "/dictionary/-/ready",
+                                  "/dictionary/-/openapi.json"])
+def test_the_apps_operational_endpoints_are_closed_at_the_gateway(stack: Stack,
+                                                                   path: str) -> None:
+    response = stack.get(path, stack.keys["e2e-pro"])
+    assert response.status_code == 404
+    assert response.json() == {"message": "Not found"}
+    assert response.headers["Server"] == KONG
+    if stack.recorder:
+        assert stack.recorder.by_request_id(response.headers["X-Kong-Request-Id"]) == []
