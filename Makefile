@@ -25,8 +25,9 @@ _install_or_stop = $(if $(filter STOP,$(firstword $(1))),$(error $(wordlist 2,10
 
 # What the tests need besides Python. wordnet-base: the embedded dictionary's data;
 # docker-compose: validates docker-compose.yml offline; wrk: the benchmark's load generator,
-# whose smoke run is a test; redis-server: the Redis-backed tests.
-TEST_PACKAGES := wordnet-base docker-compose wrk redis-server
+# whose smoke run is a test; redis-server: the plans' counters (the Kong double counts in a real
+# Redis, as Kong does); socat: the Admin API forwarder of the compose stack, run by its tests.
+TEST_PACKAGES := wordnet-base docker-compose wrk redis-server socat
 
 test-packages: ## install the Debian packages the tests need, when missing (root or sudo -n)
 	$(call debian_packages,$(TEST_PACKAGES))
@@ -92,22 +93,32 @@ bench-smoke: $(BIN)/activate bench-tools ## run every benchmark scenario for a s
 
 # --- End to end through the gateway. `make test` runs tests/e2e against the Kong double;
 # e2e-live runs the same suite against the real stack of `docker compose up` (it adds e2e-* test
-# consumers to Kong and removes them again when it is done).
-.PHONY: e2e e2e-live
+# consumers to Kong and removes them again when it is done). KONG_PROXY_URL_2 names a second
+# node's proxy (`docker compose --profile cluster up`: http://localhost:8100).
+.PHONY: e2e e2e-loop e2e-live
 KONG_ADMIN_URL ?= http://localhost:8001
 KONG_PROXY_URL ?= http://localhost:8000
+KONG_PROXY_URL_2 ?=
+E2E_RUNS ?= 20
 
 # --- Generated-input testing against openapi.yaml: `make test` sends about 1,250 requests;
 # `make fuzz` 20 times as many (FUZZ_SCALE), from the same seed unless FUZZ_SEED is given.
 .PHONY: fuzz
 FUZZ_SCALE ?= 20
 
-fuzz: $(BIN)/activate ## deeper generated-input run (about 25,000 requests, 5 min; FUZZ_SEED=n)
+fuzz: test-packages $(BIN)/activate wordnet ## deeper generated-input run (about 25,000 requests, 5 min; FUZZ_SEED=n)
 	FUZZ_SCALE=$(FUZZ_SCALE) $(BIN)/python -m pytest tests/contract/test_fuzz.py -v
 
-e2e: $(BIN)/activate ## run the e2e suite against the Kong double (no Docker needed)
+e2e: test-packages $(BIN)/activate ## run the e2e suite against the Kong double (no Docker needed)
 	$(BIN)/python -m pytest tests/e2e -v
+
+e2e-loop: test-packages $(BIN)/activate ## the e2e suite E2E_RUNS times in a row (20) against the double; stops at the first red run
+	@for run in $$(seq $(E2E_RUNS)); do \
+		$(BIN)/python -m pytest tests/e2e -q -p no:cacheprovider || \
+			{ echo "e2e-loop: run $$run of $(E2E_RUNS) failed" >&2; exit 1; }; \
+		echo "e2e-loop: run $$run of $(E2E_RUNS) passed"; \
+	done
 
 e2e-live: $(BIN)/activate ## run the e2e suite against the running compose stack (docker compose up)
 	KONG_ADMIN_URL=$(KONG_ADMIN_URL) KONG_PROXY_URL=$(KONG_PROXY_URL) \
-		$(BIN)/python -m pytest tests/e2e -v -rs
+		KONG_PROXY_URL_2=$(KONG_PROXY_URL_2) $(BIN)/python -m pytest tests/e2e -v -rs

@@ -16,7 +16,7 @@ from dataclasses import replace
 from pathlib import Path
 from urllib.parse import quote
 
-from bench import procs, report, wordnet, wrk
+from bench import gateway, procs, report, wordnet, wrk
 from bench.runner import Row, Settings, run_group
 from bench.scenarios import Group, groups
 from dictionary.backends.wordnet import WordNetDictionary
@@ -24,6 +24,7 @@ from tests.servers import REPO
 
 RESULTS = Path(__file__).resolve().parent / "results"
 IN_PROCESS = "wordnet"  # the pseudo-group of the embedded dictionary's in-process figures
+GATEWAY = "gateway"  # the pseudo-group of a real Kong's figures (KONG_ADMIN_URL, KONG_PROXY_URL)
 SMOKE = Settings(
     seconds=1,
     warmup=0,
@@ -60,6 +61,17 @@ def words_file(out: Path) -> Path:
     return path
 
 
+def gateway_section(settings: Settings, words: Path) -> list[str]:
+    """The gateway group, against the Kong the environment names, or why it did not run."""
+    targets = gateway.targets_from_env()
+    if targets is None:
+        print(f"bench: {GATEWAY}: {gateway.NOT_RUN}", file=sys.stderr, flush=True)
+        return gateway.section(None)
+    print(f"bench: {GATEWAY} against {targets[1]} ...", file=sys.stderr, flush=True)
+    return gateway.section(gateway.measure(*targets, words, settings.seconds, settings.rounds,
+                                           settings.warmup))
+
+
 def run_all(todo: list[Group], settings: Settings, logs: Path, parallel: bool) -> list[Row]:
     """One group after another; the smoke mode runs them all at once (its figures mean nothing)."""
     if parallel:
@@ -81,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
         "--group",
         action="append",
         help=f"run only this group (repeatable), e.g. ceiling; {IN_PROCESS}: the embedded "
-        "dictionary's figures",
+        f"dictionary's figures; {GATEWAY}: a real Kong's (KONG_ADMIN_URL, KONG_PROXY_URL)",
     )
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
@@ -93,7 +105,8 @@ def main(argv: list[str] | None = None) -> int:
     logs = args.out / f"logs-{stamp}"
     todo = [g for g in groups(str(words_file(args.out))) if not args.group or g.name in args.group]
     in_process = not args.group or IN_PROCESS in args.group
-    if not todo and not in_process:
+    with_gateway = not args.group or GATEWAY in args.group
+    if not todo and not in_process and not with_gateway:
         parser.error(f"no such group: {', '.join(args.group)}")
     rows = run_all(todo, settings, logs, parallel=args.smoke)
     figures = None
@@ -102,6 +115,8 @@ def main(argv: list[str] | None = None) -> int:
         lookups = 200 if args.smoke else 5000
         figures = wordnet.measure(database, args.out, lookups, build=not args.smoke)
     text = report.render(rows, settings, args.smoke, figures)
+    if with_gateway:
+        text += "\n" + "\n".join(gateway_section(settings, words_file(args.out)))
     (args.out / f"bench-{stamp}.md").write_text(text)
     (args.out / "latest.md").write_text(text)
     summary = {

@@ -29,6 +29,7 @@ class Load:
     threads: int = 1
     timeout_s: int = 10
     pace_ms: int = 0  # > 0: each connection pauses this long between requests (lua/paced.lua)
+    headers: tuple[str, ...] = ()  # "Name: value", sent with every request (an API key)
 
     @property
     def offered_rps(self) -> float | None:
@@ -79,6 +80,7 @@ def run(url: str, load: Load, seconds: int) -> WrkResult:
         f"-c{load.connections}",
         f"-d{seconds}s",
         f"--timeout={load.timeout_s}s",
+        *(f"--header={header}" for header in load.headers),
         "-s",
         str(LUA / ("paced.lua" if load.pace_ms else "bench.lua")),
         url,

@@ -19,7 +19,7 @@ shift
 present() {
     case $1 in
         wordnet-base) test -f "${WORDNET_SOURCE:-/usr/share/wordnet}/data.noun" ;;
-        docker-compose | wrk | redis-server) command -v "$1" >/dev/null 2>&1 ;;
+        docker-compose | wrk | redis-server | socat) command -v "$1" >/dev/null 2>&1 ;;
         *) dpkg-query -W -f '${Status}' "$1" 2>/dev/null | grep -q ' installed$' ;;
     esac
 }

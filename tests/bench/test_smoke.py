@@ -59,6 +59,7 @@ def test_every_scenario_gives_one_row(smoke: Path) -> None:
     assert "## Targets" in table
     assert "## The embedded dictionary in process" in table
     assert "| database size | < 40 MB | " in table
+    assert "The gateway group was not run" in table
 
 
 @pytest.mark.timeout(180)

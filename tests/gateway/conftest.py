@@ -21,8 +21,10 @@ LIVE_URL = os.environ.get("KONG_ADMIN_URL")
 LIVE_PROXY_URL = os.environ.get("KONG_PROXY_URL")
 TEST_TAG = "provision-test"
 PREFIX = "ptest-"
-# The service URL points at a closed local port: provisioning never contacts the app.
-SERVICE_URL = "http://127.0.0.1:5999"
+# The service URL points at a closed port: provisioning never contacts the app. Against a real
+# Kong it is a name of compose's network, as the real gateway's is: from this machine Kong's Redis
+# (`redis`) does not resolve either, and provisioning then says it cannot check it.
+SERVICE_URL = "http://app:5999" if LIVE_URL else "http://127.0.0.1:5999"
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
