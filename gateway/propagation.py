@@ -30,7 +30,8 @@ from .model import Gateway
 
 WORKER_HEADER = "X-Probe-Worker"
 MARGIN = 5.0          # seconds beyond Kong's own timers before giving up
-POLL_INTERVAL = 0.1
+PER_WORKER = 1.0      # and per worker: fresh connections land on workers at random
+POLL_INTERVAL = 0.02
 UNREACHED_GRACE = 3.0  # seconds a node that refuses every connection gets before it is skipped
 
 
@@ -81,12 +82,16 @@ class Barrier:
                 ("plugins", f"{self.name}-worker")}
 
     def bound(self, root: dict | None = None) -> float:
-        """The longest Kong itself takes to apply a write everywhere, plus a margin: one rebuild
-        period of a worker after the slowest node has polled the change."""
-        settings = (root or self.client.root()).get("configuration") or {}
+        """The longest Kong itself takes to apply a write everywhere (one rebuild period of a
+        worker after the slowest node has polled the change), plus time to meet every worker
+        (the kernel hands each fresh connection to one of them at random)."""
+        root = root or self.client.root()
+        settings = root.get("configuration") or {}
+        workers = len((root.get("pids") or {}).get("workers") or [1])
         return (float(settings.get("worker_state_update_frequency") or 5)
                 + float(settings.get("db_update_frequency") or 5)
-                + float(settings.get("db_update_propagation") or 0) + MARGIN)
+                + float(settings.get("db_update_propagation") or 0)
+                + MARGIN + PER_WORKER * workers)
 
     def wait(self) -> Propagation:
         """Write a new generation and poll until every worker of every running node serves it.
@@ -171,9 +176,12 @@ class Barrier:
 
 
 def _nodes(proxy: SplitResult) -> list[tuple[SplitResult, str]]:
-    """Every address of a proxy's host name: one per Kong node behind it."""
+    """Every address of a proxy's host name: one per Kong node behind it. IPv4 ones when
+    there are any (`localhost` is also ::1, the same node again)."""
     try:
         infos = socket.getaddrinfo(proxy.hostname, proxy.port or 80, type=socket.SOCK_STREAM)
     except OSError:
         return []
-    return [(proxy, address) for address in sorted({info[4][0] for info in infos})]
+    v4 = {info[4][0] for info in infos if info[0] == socket.AF_INET}
+    addresses = v4 or {info[4][0] for info in infos}
+    return [(proxy, address) for address in sorted(addresses)]
