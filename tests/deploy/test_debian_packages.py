@@ -18,7 +18,7 @@ import pytest
 
 from tests.deploy import support
 
-TEST_PACKAGES = ["wordnet-base", "docker-compose", "wrk", "redis-server"]
+TEST_PACKAGES = ["wordnet-base", "docker-compose", "wrk", "redis-server", "socat"]
 UPDATE = "apt-get update -qq"
 INSTALL = "env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends"
 # `sudo -n COMMAND` runs COMMAND; sudo that wants a password fails without asking (`exit 1`).
@@ -88,7 +88,8 @@ def test_without_root_or_sudo_make_test_stops_first_with_one_line(machine: Machi
     assert result.returncode == 2
     [line] = result.stderr.splitlines()
     assert line.startswith("Makefile:")
-    assert line.endswith(stop_line("make test", ["wordnet-base", "docker-compose", "redis-server"]))
+    assert line.endswith(stop_line("make test", ["wordnet-base", "docker-compose", "redis-server",
+                                                 "socat"]))
     assert result.stdout == ""  # not even the virtual environment comes first
     assert machine.apt_calls() == []
 
@@ -108,12 +109,12 @@ def test_as_root_only_the_missing_packages_are_installed_after_an_update(
     assert result.returncode == 0, result.stderr
     assert machine.apt_calls() == [
         "update -qq",
-        "install -y -qq --no-install-recommends docker-compose redis-server",
+        "install -y -qq --no-install-recommends docker-compose redis-server socat",
     ]
 
 
 def test_password_less_sudo_installs_through_sudo(machine: Machine) -> None:
-    machine.has("docker-compose", "wrk", "redis-server")
+    machine.has("docker-compose", "wrk", "redis-server", "socat")
     dry = machine.make("-n", "test-packages", uid=1000, sudo=True)
     assert dry.stdout.splitlines() == [f"sudo -n {UPDATE} && sudo -n {INSTALL} wordnet-base"]
     assert machine.make("test-packages", uid=1000, sudo=True).returncode == 0
