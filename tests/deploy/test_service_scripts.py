@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 
 from tests.deploy import support
+from tests.servers import free_port
 
 SECRET_VOLUMES = {"/run/kong-secrets": "kong-secrets", "/run/redis-secrets": "redis-secrets"}
 STATUS_PORT = "/8007"
@@ -60,13 +61,6 @@ def in_volumes(argv: list[str], root: Path) -> list[str]:
     for path, volume in SECRET_VOLUMES.items():
         argv = [part.replace(path, str(root / volume)) for part in argv]
     return argv
-
-
-def free_port() -> int:
-    """A TCP port of 127.0.0.1 nobody listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def wait_for_port(port: int, process: subprocess.Popen[str]) -> None:

@@ -32,9 +32,9 @@ import yaml
 
 from tests.fakes.kong import KongDouble
 from tests.fakes.upstream import FakeUpstream
-from tests.servers import Redis, gunicorn, redis_server
+from tests.servers import Redis, gunicorn, redis_server, wait_until
 
-from .recorder import Recorder, wait_until
+from .recorder import Recorder
 
 ROOT = Path(__file__).resolve().parents[2]
 ADMIN_URL, PROXY_URL = os.environ.get("KONG_ADMIN_URL"), os.environ.get("KONG_PROXY_URL")

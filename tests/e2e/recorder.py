@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import http.client
 import threading
-import time
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
@@ -131,12 +130,3 @@ class Recorder:
 
         return Handler
 
-
-def wait_until(check, timeout: float, interval: float = 0.1) -> bool:
-    """Poll `check()` until it is truthy or `timeout` passes (bounded; no fixed sleep)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(interval)
-    return bool(check())

@@ -11,8 +11,9 @@ import time
 import pytest
 import requests
 
+from tests.servers import wait_until
+
 from .conftest import NEVER_CACHED, PLANS, Stack, double_only
-from .recorder import wait_until
 
 KONG = "kong/3.9.3"
 # What the app answers for a word when the dictionary upstream cannot be reached (the stack's

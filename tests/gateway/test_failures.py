@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 import threading
@@ -14,14 +13,9 @@ import pytest
 from gateway.admin import AdminClient
 from gateway.errors import KongDbless
 from tests.fakes.kong import KongDouble
+from tests.servers import free_port
 
 from .conftest import FAST_KONG, ROOT
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def assert_one_line(run) -> None:

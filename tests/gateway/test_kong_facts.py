@@ -7,7 +7,6 @@ observed later, on the same Kong, with this project's own configuration.
 from __future__ import annotations
 
 import re
-import socket
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -16,7 +15,7 @@ import pytest
 import requests
 
 from tests.fakes.kong import KongDouble
-from tests.servers import Redis
+from tests.servers import Redis, free_port, wait_until
 
 from .conftest import ROOT
 from .echo import EchoServer
@@ -109,7 +108,7 @@ def test_s1_the_timers_bring_every_worker_to_the_new_plan(setup) -> None:
                     for w in (0, 1)]
             return seen == ["10", "10"]
 
-        assert _eventually(both_workers_limit_bob, 5.0)
+        assert wait_until(both_workers_limit_bob, 5.0, 0.05)
 
 
 def test_s1_a_node_hears_of_another_nodes_writes_at_its_next_cluster_poll(setup) -> None:
@@ -118,8 +117,8 @@ def test_s1_a_node_hears_of_another_nodes_writes_at_its_next_cluster_poll(setup)
         setup.route("rl", **{"rate-limiting": {"minute": 60}})
         assert second.workers.known != second.store.versions   # written through the first
         second.workers.heard()                                 # its cluster-events poll
-        assert _eventually(lambda: requests.get(second.proxy_url + "/rl/x",
-                                                timeout=10).status_code == 401, 5.0)
+        assert wait_until(lambda: requests.get(second.proxy_url + "/rl/x",
+                                                timeout=10).status_code == 401, 5.0, 0.05)
 
 
 # -- §2: counting is asynchronous: a remaining count can repeat ------------------------------
@@ -133,7 +132,7 @@ def test_s2_local_counts_after_answering_so_a_count_can_repeat(setup) -> None:
     first, second = (setup.get("/rl/x", "carol-key") for _ in range(2))
     assert [r.headers["X-RateLimit-Remaining-Minute"] for r in (first, second)] == ["9", "9"]
     counts = setup.kong.proxy.rate_limiting.local.counts
-    assert _eventually(lambda: sorted(counts.values()) == [2], 5.0)   # both counted, late
+    assert wait_until(lambda: sorted(counts.values()) == [2], 5.0, 0.05)   # both counted late
     assert setup.get("/rl/x", "carol-key").headers["X-RateLimit-Remaining-Minute"] == "7"
 
 
@@ -252,7 +251,7 @@ def test_redis_counts_rejected_requests_too(setup, redis: Redis) -> None:
 
 def test_redis_down_lets_requests_through_without_headers_when_fault_tolerant(setup) -> None:
     setup.route("rd")
-    down = {"host": "127.0.0.1", "port": _closed_port(), "timeout": 500}
+    down = {"host": "127.0.0.1", "port": free_port(), "timeout": 500}
     setup.consumer("kim", "kim-key", {"minute": 1, "policy": "redis", "redis": down})
     setup.consumer("lee", "lee-key", {"minute": 1, "policy": "redis", "redis": down,
                                       "fault_tolerant": False})
@@ -264,21 +263,6 @@ def test_redis_down_lets_requests_through_without_headers_when_fault_tolerant(se
     refused = setup.get("/rd/x", "lee-key")
     assert refused.status_code == 500
     assert refused.json()["message"] == "An unexpected error occurred"
-
-
-def _closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _eventually(check, timeout: float, interval: float = 0.05) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(interval)
-    return bool(check())
 
 
 def test_proxy_cache_needs_a_shared_dictionary_nginx_has(setup) -> None:
