@@ -70,6 +70,12 @@ class Gateway:
         """The route (and plugin prefix) provisioning owns to see changes reach Kong's workers."""
         return f"{self.service_name}-probe"
 
+    @property
+    def probe_keys(self) -> set[tuple[str, str]]:
+        """The probe's entities: ours, never declared, so never deleted as stale."""
+        return {("routes", self.probe_name), ("plugins", f"{self.probe_name}-termination"),
+                ("plugins", f"{self.probe_name}-worker")}
+
     def consumer(self, username: str) -> Consumer:
         for consumer in self.consumers:
             if consumer.username == username:

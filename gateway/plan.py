@@ -53,10 +53,8 @@ class Applied:
 class Planner:
     """Reads Kong's current state for a Gateway and computes the changes that converge it."""
 
-    def __init__(self, client: AdminClient, gateway: Gateway,
-                 reserved: set[tuple[str, str]] | None = None) -> None:
+    def __init__(self, client: AdminClient, gateway: Gateway) -> None:
         self.client, self.gateway = client, gateway
-        self.reserved = reserved or set()          # ours, but never declared (the probe)
         self.ids: dict[tuple[str, str], str] = {}
 
     def plan(self, supplied_keys: dict[str, str] | None = None) -> list[Change]:
@@ -95,7 +93,7 @@ class Planner:
 
     def _stale(self) -> list[Change]:
         """Entities carrying our tag that the gateway file no longer declares."""
-        wanted = {(e.kind, e.key) for e in self.gateway.entities} | self.reserved
+        wanted = {(e.kind, e.key) for e in self.gateway.entities} | self.gateway.probe_keys
         changes = []
         for kind in DELETE_ORDER:
             for row in self.client.list(f"/{kind}?tags={self.gateway.tag}"):

@@ -75,12 +75,6 @@ class Barrier:
         self.proxies = [urlsplit(url) for url in proxy_urls]
         self.name = gateway.probe_name
 
-    @property
-    def entity_keys(self) -> set[tuple[str, str]]:
-        """The entities the barrier owns (provisioning must not delete them as undeclared)."""
-        return {("routes", self.name), ("plugins", f"{self.name}-termination"),
-                ("plugins", f"{self.name}-worker")}
-
     def bound(self, root: dict | None = None) -> float:
         """The longest Kong itself takes to apply a write everywhere (one rebuild period of a
         worker after the slowest node has polled the change), plus time to meet every worker

@@ -148,7 +148,7 @@ def run_apply(args: argparse.Namespace) -> int:
     if gateway.counting and gateway.counting.redis and gateway.counting.redis.password:
         client.secrets.add(gateway.counting.redis.password)
     waits = barrier(args, gateway, client)
-    changes = Planner(client, gateway, waits.entity_keys).plan(keys_in)
+    changes = Planner(client, gateway).plan(keys_in)
     applied = apply(client, changes, waits)
     if args.json:
         print(report.as_json(changes, "apply", client.writes, applied.keys, applied.waits))
@@ -165,7 +165,7 @@ def run_apply(args: argparse.Namespace) -> int:
 
 def run_plan(args: argparse.Namespace) -> int:
     gateway, client = connect(args, converge=True)
-    changes = Planner(client, gateway, barrier(args, gateway, client).entity_keys).plan()
+    changes = Planner(client, gateway).plan()
     if args.json:
         print(report.as_json(changes, "plan", client.writes, {}))
     else:
