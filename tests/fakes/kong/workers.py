@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from .store import Store
 
 STATES = {"router": ("routes", "services"), "plugins": ("plugins",)}
+STATE_OF = {kind: state for state, kinds in STATES.items() for kind in kinds}
 
 
 @dataclass
@@ -47,9 +48,8 @@ class Worker:
 
     def rows(self, kind: str) -> list[dict]:
         """The rows of `kind` as this worker last built them."""
-        state = next(name for name, kinds in STATES.items() if kind in kinds)
         with self.lock:
-            return self.states[state].rows[kind]
+            return self.states[STATE_OF[kind]].rows[kind]
 
     def rebuild(self, store: Store, known: dict[str, int], force: bool = False) -> None:
         """Rebuild every state whose known version moved (the DB is read as it is now)."""
